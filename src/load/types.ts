@@ -1,0 +1,121 @@
+/**
+ * Contracts of the load driver. `schedule` builds arrivals, `driver` sends them and produces one
+ * `RequestRecord` per request and one `DriveSummary` per step; the harness writes both, the
+ * analyzer reads them back. Times are milliseconds; `*AtMs` fields are offsets from the step's
+ * monotonic origin (`DriveSummary.originEpochMs` maps them to wall-clock).
+ */
+
+export type Api = 'completions' | 'chat';
+
+export type ArrivalProcess =
+  | { kind: 'poisson' }
+  | { kind: 'gamma'; cv: number } // coefficient of variation of the gaps; 1 = Poisson
+  | { kind: 'constant' }
+  | { kind: 'trace'; offsetsMs: number[] }; // replay: absolute send offsets
+
+/** One planned request: when to send it and what shape it has. */
+export interface PlannedRequest {
+  seq: number;
+  intendedAtMs: number;
+  promptTokens: number;
+  outputTokens: number;
+  phase: 'warmup' | 'measure';
+}
+
+export type ErrorClass =
+  | 'timeout' // no answer (or no next byte) within the request timeout
+  | 'connect' // connection refused / DNS / TLS
+  | 'reset' // connection closed mid-stream or before a response
+  | 'http_429'
+  | 'http_4xx'
+  | 'http_5xx'
+  | 'malformed_stream' // not SSE, invalid JSON, stream ended without [DONE] and finish_reason
+  | 'stream_error_event' // an {"error": …} event on a 200 stream
+  | 'incomplete' // still running when the drain timeout cancelled it
+  | 'aborted'; // the run was interrupted (Ctrl-C)
+
+export interface LatencyStats {
+  count: number;
+  meanMs: number | null;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/** One line of requests.jsonl. */
+export interface RequestRecord {
+  v: 1;
+  variant: string;
+  stepIndex: number;
+  repeat: number;
+  rateRps: number;
+  phase: 'warmup' | 'measure';
+  seq: number;
+  id: string;
+  api: Api;
+  intendedAtMs: number;
+  /** When the concurrency cap let it go (equals intendedAtMs without a cap). */
+  releasedAtMs: number;
+  sentAtMs: number | null;
+  firstByteAtMs: number | null;
+  /** First chunk carrying content or reasoning tokens (not role-only, not usage-only). */
+  firstTokenAtMs: number | null;
+  lastTokenAtMs: number | null;
+  endAtMs: number;
+  ttftMs: number | null; // firstToken − sent
+  ttftFromIntendedMs: number | null; // firstToken − intended (coordinated omission corrected)
+  e2eMs: number | null; // lastToken − sent
+  e2eFromIntendedMs: number | null;
+  tpotMs: number | null; // (e2e − ttft) / (outputTokens − 1), outputTokens > 1
+  capWaitMs: number; // releasedAt − intendedAt
+  sendLagMs: number | null; // sentAt − releasedAt: how late the driver itself was
+  /** Per-token inter-token latency (tokens of one chunk share its arrival). */
+  itl: LatencyStats | null;
+  /** Per-chunk gaps (inter-chunk latency), the way vllm bench serve counts ITL. */
+  chunkGaps: LatencyStats | null;
+  chunks: number;
+  promptTokens: number | null;
+  promptTokensSource: 'usage' | 'planned' | 'tokenizer' | null;
+  outputTokens: number | null;
+  outputTokensSource: 'usage' | 'continuous_usage' | 'counted' | null;
+  requestedOutputTokens: number;
+  /** Output tokens whose arrival fell inside the step's measured window (for θ). */
+  outputTokensInWindow: number;
+  status: number | null;
+  finishReason: string | null;
+  ok: boolean;
+  error: { class: ErrorClass; message: string } | null;
+  /** Optional detail (`recordChunks`): arrival offset and token count of every chunk. */
+  chunkAtMs?: number[];
+  chunkTokens?: number[];
+}
+
+/** How the driver judged itself over one step. */
+export interface DriverHealth {
+  scheduleLagMs: { p50: number | null; p99: number | null; max: number | null };
+  eventLoopDelayMs: { p50: number | null; p99: number | null; max: number | null };
+  cpuPercent: number | null;
+  offeredRps: number;
+  achievedSendRps: number | null;
+  valid: boolean;
+  reasons: string[];
+}
+
+export interface DriveSummary {
+  originEpochMs: number;
+  measureStartAtMs: number;
+  measureEndAtMs: number;
+  endAtMs: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  incomplete: number;
+  errorsByClass: Partial<Record<ErrorClass, number>>;
+  /** Pooled per-token ITL over measured requests (HDR histogram percentiles). */
+  itlPooled: LatencyStats;
+  chunkGapsPooled: LatencyStats;
+  inFlight: { mean: number | null; max: number };
+  outputTokensInWindow: number;
+  health: DriverHealth;
+}

@@ -1,0 +1,158 @@
+/**
+ * Contracts of the telemetry core. The parser (`promText`), the vLLM metric model (`vllmModel`)
+ * and the window maths (`windows`) implement them; the scraper, the meter, the harness and the
+ * analyzer consume them. Every field that the server did not expose is `null`, never 0.
+ */
+
+/** One exposition sample, label order not significant. */
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+}
+
+export type PromType =
+  | 'counter'
+  | 'gauge'
+  | 'histogram'
+  | 'summary'
+  | 'untyped'
+  | 'info'
+  | 'stateset'
+  | 'gaugehistogram'
+  | 'unknown';
+
+export interface PromFamily {
+  name: string;
+  type: PromType;
+  help?: string;
+  unit?: string;
+  samples: PromSample[];
+}
+
+export interface ParsedMetrics {
+  format: 'prometheus' | 'openmetrics';
+  families: Map<string, PromFamily>;
+}
+
+/** Cumulative histogram, already summed across the series it aggregates. */
+export interface HistogramData {
+  /** Finite upper bounds ascending, with their cumulative counts; +Inf is `count`. */
+  buckets: Array<{ le: number; count: number }>;
+  count: number;
+  sum: number;
+}
+
+/** The vLLM quantities the tool reads, by concept rather than by metric name. */
+export type CounterConcept =
+  | 'generationTokens'
+  | 'promptTokens'
+  | 'requestsFinished'
+  | 'preemptions'
+  | 'prefixCacheQueries'
+  | 'prefixCacheHits';
+
+export type GaugeConcept = 'running' | 'waiting' | 'kvCacheUsage';
+
+export type HistogramConcept =
+  | 'ttft'
+  | 'itl'
+  | 'tpot'
+  | 'e2e'
+  | 'queue'
+  | 'prefill'
+  | 'decode'
+  | 'promptLength'
+  | 'generationLength';
+
+/** Per-model slice of a snapshot (vLLM serves one model per server; routers can mix). */
+export interface ModelSlice {
+  counters: Record<CounterConcept, number | null>;
+  requestsByReason: Record<string, number> | null;
+  histograms: Partial<Record<HistogramConcept, HistogramData | null>>;
+}
+
+/**
+ * One scrape of one server, reduced to concepts. Serialisable as JSON (the harness writes one per
+ * line in telemetry.jsonl), so Maps are avoided.
+ */
+export interface VllmSnapshot {
+  /** Wall-clock time of the scrape, Unix ms. */
+  timeMs: number;
+  engine: 'vllm' | 'sglang' | 'unknown';
+  /** Metric name actually used for each concept, or null when absent: flags renames. */
+  names: Record<string, string | null>;
+  /** Era of the names seen: 'v1' (current), 'v0' (legacy), 'mixed', or null when none. */
+  era: 'v1' | 'v0' | 'mixed' | null;
+  counters: Record<CounterConcept, number | null>;
+  requestsByReason: Record<string, number> | null;
+  gauges: {
+    running: number | null;
+    waiting: number | null;
+    kvCacheUsageMax: number | null;
+    kvCacheUsageMean: number | null;
+  };
+  histograms: Record<HistogramConcept, HistogramData | null>;
+  byModel: Record<string, ModelSlice>;
+  /** Signals of a restart: sum of `_created` values and process start time, when exposed. */
+  restartMarkers: { createdSum: number | null; processStartTimeS: number | null };
+  /** Number of data-parallel engines seen (distinct `engine` labels), or null. */
+  engines: number | null;
+}
+
+export interface QuantileSummary {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  mean: number | null;
+  count: number | null;
+}
+
+export interface CounterReset {
+  concept: string;
+  atMs: number;
+  before: number;
+  after: number;
+}
+
+/** What `inspect --json` prints and what windows of the meter and the scraper carry. */
+export interface WindowStats {
+  windowSeconds: number | null;
+  startMs: number | null;
+  endMs: number;
+  rates: {
+    outputTokensPerS: number | null;
+    promptTokensPerS: number | null;
+    requestsPerS: number | null;
+    requestsPerSByReason: Record<string, number> | null;
+    arrivalsPerS: number | null;
+    preemptionsPerS: number | null;
+  };
+  /** Increases over the window (reset-safe), for reconciliation against client counts. */
+  increases: {
+    outputTokens: number | null;
+    promptTokens: number | null;
+    requests: number | null;
+    requestsByReason: Record<string, number> | null;
+    preemptions: number | null;
+  };
+  /** Totals since server start (single sample) — only filled when there is no window. */
+  totals: Record<CounterConcept, number | null> | null;
+  latencyMs: Record<
+    'ttft' | 'itl' | 'tpot' | 'e2e' | 'queue' | 'prefill' | 'decode',
+    QuantileSummary
+  >;
+  lengths: Record<'prompt' | 'generation', QuantileSummary>;
+  state: {
+    running: number | null;
+    waiting: number | null;
+    kvCacheUsageMax: number | null;
+    kvCacheUsageMean: number | null;
+  };
+  prefixCacheHitRate: number | null;
+  littlesLaw: { meanInFlight: number | null; predicted: number | null; ratio: number | null };
+  resets: CounterReset[];
+  byModel: Record<string, { outputTokensPerS: number | null; requestsPerS: number | null }>;
+  vllmNames: { era: VllmSnapshot['era']; names: Record<string, string | null> };
+}
