@@ -119,3 +119,85 @@ export interface DriveSummary {
   outputTokensInWindow: number;
   health: DriverHealth;
 }
+
+/** Token-length distributions of prompts and outputs, sampled with the step's seeded stream. */
+export type LengthDist =
+  | { kind: 'fixed'; value: number }
+  | { kind: 'uniform'; min: number; max: number }
+  | { kind: 'normal'; mean: number; stdev: number; min?: number; max?: number }
+  | { kind: 'lognormal'; mean: number; stdev: number; min?: number; max?: number }
+  | { kind: 'empirical'; values: number[] };
+
+export interface PlanOptions {
+  arrival: ArrivalProcess;
+  rateRps: number;
+  warmupSeconds: number;
+  /** Exactly one of these bounds the measured phase. */
+  measureSeconds?: number;
+  measureRequests?: number;
+  promptLength: LengthDist;
+  outputLength: LengthDist;
+  seed: number;
+  /** Independent substream per (variant, step, repeat) so steps never share random draws. */
+  streamId: string;
+}
+
+export interface Plan {
+  requests: PlannedRequest[];
+  measureStartAtMs: number;
+  measureEndAtMs: number;
+}
+
+export interface PromptOptions {
+  /** Completions: token-id prompts drawn below this vocabulary size. */
+  vocabSize: number | null;
+  /** Chat: a local tokenizer.json to measure text length exactly; else approximated. */
+  tokenizerPath: string | null;
+  /** Per-run salt so a warm prefix cache cannot serve these prompts. */
+  salt: string;
+}
+
+export interface RequestShape {
+  ignoreEos: boolean;
+  /** Send min_tokens = max_tokens so the output length is what the plan asked for. */
+  pinOutputLength: boolean;
+  continuousUsage: boolean;
+  temperature: number | null;
+  extraBody: Record<string, unknown>;
+}
+
+export interface DriveProgress {
+  elapsedMs: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  inFlight: number;
+  outputTokPerS: number;
+}
+
+export interface StepDriveOptions {
+  baseUrl: string;
+  api: Api;
+  model: string;
+  plan: Plan;
+  maxConcurrency: number | null;
+  requestTimeoutMs: number;
+  drainTimeoutMs: number;
+  shape: RequestShape;
+  prompt: PromptOptions;
+  apiKey: string | null;
+  labels: { variant: string; stepIndex: number; repeat: number; rateRps: number };
+  recordChunks: boolean;
+  signal?: AbortSignal;
+  /** Called as each request finishes, so the caller can append and flush it at once. */
+  onRecord?: (record: RequestRecord) => void;
+  /** Called a few times a second while the step runs. */
+  onProgress?: (progress: DriveProgress) => void;
+}
+
+/*
+ * Entry points (implemented in this folder):
+ *   buildPlan(options: PlanOptions): Plan                               — schedule.ts
+ *   driveStep(options: StepDriveOptions): Promise<DriveSummary>          — driver.ts
+ * driveStep never throws for a failed request; it throws only for bad options.
+ */

@@ -156,3 +156,16 @@ export interface WindowStats {
   byModel: Record<string, { outputTokensPerS: number | null; requestsPerS: number | null }>;
   vllmNames: { era: VllmSnapshot['era']; names: Record<string, string | null> };
 }
+
+/*
+ * Entry points (implemented in this folder):
+ *   parsePromText(text: string): ParsedMetrics                           — promText.ts
+ *     throws PromParseError (code E_PARSE, with `line`) on malformed input
+ *   snapshotFromMetrics(parsed: ParsedMetrics, timeMs: number): VllmSnapshot  — vllmModel.ts
+ *   windowBetween(prev: VllmSnapshot | null, cur: VllmSnapshot): WindowStats  — windows.ts
+ *   windowOverSnapshots(series: VllmSnapshot[]): WindowStats   — reset-safe across many scrapes
+ *   histogramQuantile(q: number, h: HistogramData): number | null         — histogram.ts
+ *   scrapeMetrics(url: string, opts: { timeoutMs: number; signal?: AbortSignal })
+ *     : Promise<{ text: string; contentType: string | null; elapsedMs: number }> — scrape.ts
+ *     throws CostMeterError naming the URL (unreachable, HTTP status, HTML instead of metrics)
+ */
