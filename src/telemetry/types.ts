@@ -66,6 +66,27 @@ export type HistogramConcept =
   | 'promptLength'
   | 'generationLength';
 
+/** One labelled series of a concept, as exposed (already de-duplicated by `pid`). */
+export interface SeriesValue {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface SeriesHistogram {
+  labels: Record<string, string>;
+  histogram: HistogramData;
+}
+
+/**
+ * The per-series values behind a snapshot's sums, keyed by label signature. Prometheus handles a
+ * counter reset per series before summing; windows need the parts to do the same, so that one
+ * engine restarting neither inflates nor hides the others' increase.
+ */
+export interface SnapshotSeries {
+  counters: Partial<Record<CounterConcept, Record<string, SeriesValue>>>;
+  histograms: Partial<Record<HistogramConcept, Record<string, SeriesHistogram>>>;
+}
+
 /** Per-model slice of a snapshot (vLLM serves one model per server; routers can mix). */
 export interface ModelSlice {
   counters: Record<CounterConcept, number | null>;
@@ -95,10 +116,20 @@ export interface VllmSnapshot {
   };
   histograms: Record<HistogramConcept, HistogramData | null>;
   byModel: Record<string, ModelSlice>;
-  /** Signals of a restart: sum of `_created` values and process start time, when exposed. */
-  restartMarkers: { createdSum: number | null; processStartTimeS: number | null };
+  /**
+   * Signals of a restart: sum and minimum of the `_created` values of the concept series (a
+   * restart moves the minimum; a series created later in the same process does not), and the
+   * process start time, when exposed (single-process servers only).
+   */
+  restartMarkers: {
+    createdSum: number | null;
+    processStartTimeS: number | null;
+    createdMinS?: number | null;
+  };
   /** Number of data-parallel engines seen (distinct `engine` labels), or null. */
   engines: number | null;
+  /** Per-series parts of `counters` and `histograms`; absent in snapshots built elsewhere. */
+  series?: SnapshotSeries;
 }
 
 export interface QuantileSummary {
