@@ -11,7 +11,11 @@ export type ArrivalProcess =
   | { kind: 'poisson' }
   | { kind: 'gamma'; cv: number } // coefficient of variation of the gaps; 1 = Poisson
   | { kind: 'constant' }
-  | { kind: 'trace'; offsetsMs: number[] }; // replay: absolute send offsets
+  /**
+   * Replay: absolute send offsets (ms from the step start). Per-request lengths, when the trace
+   * has them (`readTrace`), override the plan's length distributions.
+   */
+  | { kind: 'trace'; offsetsMs: number[]; promptTokens?: number[]; outputTokens?: number[] };
 
 /** One planned request: when to send it and what shape it has. */
 export interface PlannedRequest {
@@ -107,6 +111,7 @@ export interface DriveSummary {
   measureStartAtMs: number;
   measureEndAtMs: number;
   endAtMs: number;
+  /** Counts over every request of the step, warm-up included; `failed` excludes incomplete. */
   sent: number;
   ok: number;
   failed: number;
@@ -115,7 +120,9 @@ export interface DriveSummary {
   /** Pooled per-token ITL over measured requests (HDR histogram percentiles). */
   itlPooled: LatencyStats;
   chunkGapsPooled: LatencyStats;
+  /** Requests on the wire (sent, not ended) over the measured window: time-weighted mean, max. */
   inFlight: { mean: number | null; max: number };
+  /** Σ over successful requests (any phase) of their tokens that arrived inside the window. */
   outputTokensInWindow: number;
   health: DriverHealth;
 }
@@ -193,6 +200,22 @@ export interface StepDriveOptions {
   onRecord?: (record: RequestRecord) => void;
   /** Called a few times a second while the step runs. */
   onProgress?: (progress: DriveProgress) => void;
+  /** Limits of the validity verdict; defaults in `DEFAULT_HEALTH_THRESHOLDS` (health.ts). */
+  healthThresholds?: Partial<HealthThresholds>;
+}
+
+/** Limits past which a step's driver health marks it invalid. */
+export interface HealthThresholds {
+  /** p99 of send lag (sent − released) over measured requests. */
+  lagP99Ms: number;
+  /** Worst single send lag: one long pause means a burst the plan never asked for. */
+  lagMaxMs: number;
+  /** p99 event-loop delay over the step. */
+  loopDelayP99Ms: number;
+  /** Achieved ÷ offered send rate over the measured window (not applied under a cap). */
+  minSendRatio: number;
+  /** Driver process CPU over the step, % of one core. */
+  maxCpuPercent: number;
 }
 
 /*

@@ -1,0 +1,392 @@
+/**
+ * Drives one step: sends the plan open-loop against a monotonic clock and reports one record
+ * per request plus the step's summary.
+ *
+ * Timing: offsets are absolute from the step origin, so a late send never delays the next one.
+ * A timer wakes the scheduler ~1.5 ms early and setImmediate finishes the wait (Node timers
+ * have 1 ms granularity and fire up to 1 ms early or late). Under load the event loop is busy
+ * with response data, so every network chunk also checks whether a send is due: sends then go
+ * out between two chunks instead of waiting for the next loop turn.
+ */
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pLimit from 'p-limit';
+import { Pool } from 'undici';
+import { inputError } from '../util/errors.ts';
+import {
+  DEFAULT_HEALTH_THRESHOLDS,
+  histogramStats,
+  InFlightMeter,
+  judgeHealth,
+  newLatencyHistogram,
+  recordMs,
+} from './health.ts';
+import { buildRecord, type RecordContext, type RequestJob, unsentRecord } from './metrics.ts';
+import { createPromptSource, type Prompt } from './prompts.ts';
+import { CancelReason, type StreamHandle, type StreamOutcome, startStream } from './request.ts';
+import type {
+  DriveSummary,
+  ErrorClass,
+  PlannedRequest,
+  RequestRecord,
+  StepDriveOptions,
+} from './types.ts';
+
+const PROGRESS_INTERVAL_MS = 250;
+
+export async function driveStep(options: StepDriveOptions): Promise<DriveSummary> {
+  const { origin, pathPrefix } = validateDriveOptions(options);
+  const prompts = await createPromptSource(options.api, options.prompt);
+  const plan = options.plan;
+  const planned = plan.requests;
+  const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.healthThresholds };
+
+  const pool = new Pool(origin, {
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+    connect: { timeout: options.requestTimeoutMs },
+  });
+  const headers = ['content-type', 'application/json', 'accept', 'text/event-stream'];
+  if (options.apiKey) headers.push('authorization', `Bearer ${options.apiKey}`);
+
+  const startPerfMs = performance.now();
+  const clock = () => performance.now() - startPerfMs;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  const cpuStart = process.cpuUsage();
+
+  const recordCtx: RecordContext = {
+    api: options.api,
+    labels: options.labels,
+    measureStartAtMs: plan.measureStartAtMs,
+    measureEndAtMs: plan.measureEndAtMs,
+    recordChunks: options.recordChunks,
+  };
+  const idPrefix = `vcm-${options.prompt.salt}-${options.labels.stepIndex}-${options.labels.repeat}`;
+  const endpoint = `${pathPrefix}/v1/${options.api === 'chat' ? 'chat/completions' : 'completions'}`;
+  const bodyFor = bodyBuilder(options);
+
+  // Step state.
+  let next = 0;
+  let stopped = false; // no more sends: plan done, drain timed out, or aborted
+  let finished = false;
+  let timer: NodeJS.Timeout | null = null;
+  let immediate: NodeJS.Immediate | null = null;
+  let drainTimer: NodeJS.Timeout | null = null;
+  let inlineQueued = false;
+  let callbackError: unknown = null;
+  const active = new Set<StreamHandle>();
+  const capQueue = new Map<PlannedRequest, number>(); // request → time it reached the cap
+  const limit = options.maxConcurrency === null ? null : pLimit(options.maxConcurrency);
+  const inFlight = new InFlightMeter(plan.measureStartAtMs, plan.measureEndAtMs);
+  const itlHist = newLatencyHistogram();
+  const gapHist = newLatencyHistogram();
+  const lags: number[] = [];
+  const errorsByClass: Partial<Record<ErrorClass, number>> = {};
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  let incomplete = 0;
+  let outputTokensInWindow = 0;
+  let measuredSent = 0;
+  let lastMeasuredSentAt = Number.NEGATIVE_INFINITY;
+  let completedTokens = 0;
+
+  let resolveDone!: () => void;
+  const allDone = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+
+  const ctx = {
+    dispatcher: pool,
+    path: endpoint,
+    headers,
+    clock,
+    requestTimeoutMs: options.requestTimeoutMs,
+    continuousUsage: options.shape.continuousUsage,
+    secrets: options.apiKey ? [options.apiKey] : [],
+    onChunk: (nowMs: number) => {
+      // Between two chunks of a busy loop: send what is due right after this callback.
+      if (!inlineQueued && next < planned.length && planned[next]!.intendedAtMs <= nowMs) {
+        inlineQueued = true;
+        queueMicrotask(sendDue);
+      }
+    },
+  };
+
+  function emit(record: RequestRecord): void {
+    try {
+      options.onRecord?.(record);
+    } catch (err) {
+      callbackError ??= err;
+      abortAll('aborted', 'the onRecord callback threw; the step was stopped');
+    }
+  }
+
+  function complete(job: RequestJob, outcome: StreamOutcome): void {
+    const { record, itl, gaps } = buildRecord(outcome, job, recordCtx);
+    sent++;
+    count(record);
+    if (job.phase === 'measure') {
+      lags.push(record.sendLagMs ?? 0);
+      measuredSent++;
+      if (outcome.sentAtMs > lastMeasuredSentAt) lastMeasuredSentAt = outcome.sentAtMs;
+      if (record.ok) {
+        recordMs(itlHist, itl);
+        recordMs(gapHist, gaps);
+      }
+    }
+    if (record.ok) {
+      outputTokensInWindow += record.outputTokensInWindow;
+      completedTokens += record.outputTokens ?? 0;
+    }
+    emit(record);
+  }
+
+  function count(record: RequestRecord): void {
+    if (record.ok) ok++;
+    else {
+      const cls = record.error?.class ?? 'malformed_stream';
+      errorsByClass[cls] = (errorsByClass[cls] ?? 0) + 1;
+      if (cls === 'incomplete') incomplete++;
+      else failed++;
+    }
+  }
+
+  function launch(req: PlannedRequest, releasedAtMs: number, onEnd?: () => void): void {
+    const id = `${idPrefix}-${req.seq}`;
+    const prompt: Prompt = prompts.promptFor(req.seq, req.promptTokens);
+    const job: RequestJob = {
+      seq: req.seq,
+      id,
+      phase: req.phase,
+      intendedAtMs: req.intendedAtMs,
+      releasedAtMs,
+      plannedPromptTokens: req.promptTokens,
+      promptSource: prompt.source,
+      requestedOutputTokens: req.outputTokens,
+    };
+    let ended = false;
+    let handle: StreamHandle | null = null;
+    handle = startStream(ctx, id, bodyFor(prompt, req.outputTokens), req.outputTokens, (o) => {
+      ended = true;
+      if (handle) active.delete(handle);
+      inFlight.change(o.endAtMs, -1);
+      complete(job, o);
+      onEnd?.();
+      maybeFinish();
+    });
+    if (!ended) {
+      active.add(handle);
+      inFlight.change(clock(), +1);
+    }
+  }
+
+  function release(req: PlannedRequest): void {
+    if (!limit) {
+      launch(req, req.intendedAtMs);
+      return;
+    }
+    const queued = limit.activeCount + limit.pendingCount >= (options.maxConcurrency ?? 0);
+    capQueue.set(req, clock());
+    limit(
+      () =>
+        new Promise<void>((resolve) => {
+          if (capQueue.delete(req)) launch(req, queued ? clock() : req.intendedAtMs, resolve);
+          else resolve(); // cancelled while waiting
+        }),
+    );
+  }
+
+  function sendDue(): void {
+    inlineQueued = false;
+    if (stopped) return;
+    const now = clock();
+    while (next < planned.length && planned[next]!.intendedAtMs <= now) release(planned[next++]!);
+  }
+
+  function pump(): void {
+    timer = null;
+    immediate = null;
+    sendDue();
+    if (stopped) return;
+    if (next >= planned.length) {
+      startDrain();
+      return;
+    }
+    const delayMs = planned[next]!.intendedAtMs - clock();
+    if (delayMs > 2) timer = setTimeout(pump, Math.floor(delayMs - 1.5));
+    else immediate = setImmediate(pump);
+  }
+
+  function startDrain(): void {
+    stopped = true;
+    drainTimer = setTimeout(() => {
+      const why = `still running ${options.drainTimeoutMs} ms after the last planned send`;
+      abortAll('incomplete', why);
+    }, options.drainTimeoutMs);
+    maybeFinish();
+  }
+
+  function abortAll(cls: 'incomplete' | 'aborted', message: string): void {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    const now = clock();
+    for (const [req, queuedAt] of capQueue) {
+      const job: RequestJob = {
+        seq: req.seq,
+        id: `${idPrefix}-${req.seq}`,
+        phase: req.phase,
+        intendedAtMs: req.intendedAtMs,
+        releasedAtMs: queuedAt,
+        plannedPromptTokens: req.promptTokens,
+        promptSource: 'planned',
+        requestedOutputTokens: req.outputTokens,
+      };
+      const record = unsentRecord(job, recordCtx, now, { class: cls, message });
+      count(record);
+      emit(record);
+    }
+    capQueue.clear();
+    limit?.clearQueue();
+    for (const handle of [...active]) handle.cancel(new CancelReason(cls, message));
+    maybeFinish();
+  }
+
+  function maybeFinish(): void {
+    if (finished || !stopped || active.size > 0 || capQueue.size > 0) return;
+    finished = true;
+    resolveDone();
+  }
+
+  const onAbort = () => abortAll('aborted', 'the run was interrupted');
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const progress = options.onProgress
+    ? setInterval(() => {
+        const elapsedMs = clock();
+        try {
+          options.onProgress?.({
+            elapsedMs,
+            sent: sent + active.size,
+            ok,
+            failed: failed + incomplete,
+            inFlight: active.size,
+            outputTokPerS: elapsedMs > 0 ? (completedTokens * 1000) / elapsedMs : 0,
+          });
+        } catch (err) {
+          callbackError ??= err;
+          abortAll('aborted', 'the onProgress callback threw; the step was stopped');
+        }
+      }, PROGRESS_INTERVAL_MS)
+    : null;
+
+  if (!stopped) pump();
+  await allDone;
+
+  const endAtMs = clock();
+  if (drainTimer) clearTimeout(drainTimer);
+  if (progress) clearInterval(progress);
+  options.signal?.removeEventListener('abort', onAbort);
+  loopDelay.disable();
+  const cpu = process.cpuUsage(cpuStart);
+  await pool.destroy();
+  if (callbackError) throw callbackError;
+
+  const windowMs = plan.measureEndAtMs - plan.measureStartAtMs;
+  const plannedMeasured = planned.filter((r) => r.phase === 'measure').length;
+  const sendSpanMs = Math.max(plan.measureEndAtMs, lastMeasuredSentAt) - plan.measureStartAtMs;
+  const offeredRps = windowMs > 0 ? (plannedMeasured * 1000) / windowMs : 0;
+  const achievedSendRps = sendSpanMs > 0 ? (measuredSent * 1000) / sendSpanMs : null;
+  const nsToMs = (ns: number) => ns / 1e6;
+  const loopStats =
+    loopDelay.count > 0
+      ? {
+          p50: nsToMs(loopDelay.percentile(50)),
+          p99: nsToMs(loopDelay.percentile(99)),
+          max: nsToMs(loopDelay.max),
+        }
+      : { p50: null, p99: null, max: null };
+
+  return {
+    originEpochMs: performance.timeOrigin + startPerfMs,
+    measureStartAtMs: plan.measureStartAtMs,
+    measureEndAtMs: plan.measureEndAtMs,
+    endAtMs,
+    sent,
+    ok,
+    failed,
+    incomplete,
+    errorsByClass,
+    itlPooled: histogramStats(itlHist),
+    chunkGapsPooled: histogramStats(gapHist),
+    inFlight: inFlight.summary(endAtMs),
+    outputTokensInWindow,
+    health: judgeHealth(
+      {
+        lagMs: Float64Array.from(lags),
+        loopDelayMs: loopStats,
+        cpuPercent: endAtMs > 0 ? ((cpu.user + cpu.system) / 1000 / endAtMs) * 100 : null,
+        offeredRps,
+        achievedSendRps,
+        capped: limit !== null,
+        errorsByClass,
+      },
+      thresholds,
+    ),
+  };
+}
+
+function bodyBuilder(o: StepDriveOptions): (prompt: Prompt, outputTokens: number) => string {
+  const streamOptions = o.shape.continuousUsage
+    ? { include_usage: true, continuous_usage_stats: true }
+    : { include_usage: true };
+  return (prompt, outputTokens) => {
+    const body: Record<string, unknown> = { model: o.model };
+    if (o.api === 'chat') body.messages = [{ role: 'user', content: prompt.prompt }];
+    else body.prompt = prompt.prompt;
+    body.max_tokens = outputTokens;
+    if (o.shape.pinOutputLength) body.min_tokens = outputTokens;
+    if (o.shape.ignoreEos) body.ignore_eos = true;
+    if (o.shape.temperature !== null) body.temperature = o.shape.temperature;
+    body.stream = true;
+    body.stream_options = streamOptions;
+    return JSON.stringify(Object.assign(body, o.shape.extraBody));
+  };
+}
+
+function validateDriveOptions(o: StepDriveOptions): { origin: string; pathPrefix: string } {
+  let url: URL;
+  try {
+    url = new URL(o.baseUrl);
+  } catch {
+    throw inputError(`driver: baseUrl "${o.baseUrl}" is not a URL; use e.g. http://127.0.0.1:8000`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw inputError(`driver: baseUrl ${o.baseUrl} must be http:// or https://`);
+  }
+  if (o.api !== 'completions' && o.api !== 'chat') {
+    throw inputError(`driver: api must be "completions" or "chat", got "${o.api}"`);
+  }
+  if (!o.model) throw inputError('driver: model must be the served model name');
+  for (const key of ['requestTimeoutMs', 'drainTimeoutMs'] as const) {
+    if (!(Number.isFinite(o[key]) && o[key] > 0)) {
+      throw inputError(`driver: ${key} must be a positive number of milliseconds, got ${o[key]}`);
+    }
+  }
+  const cap = o.maxConcurrency;
+  if (cap !== null && !(Number.isInteger(cap) && cap >= 1)) {
+    throw inputError(`driver: maxConcurrency must be an integer ≥ 1 or null, got ${cap}`);
+  }
+  const requests = o.plan.requests;
+  for (let i = 1; i < requests.length; i++) {
+    if (requests[i]!.intendedAtMs < requests[i - 1]!.intendedAtMs) {
+      throw inputError(`driver: plan.requests[${i}] is earlier than the one before; use buildPlan`);
+    }
+  }
+  // A base URL given with /v1 still works: the endpoint path adds it back.
+  const pathPrefix = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  return { origin: url.origin, pathPrefix };
+}
