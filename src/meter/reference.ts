@@ -1,0 +1,59 @@
+/**
+ * Matches the watched server with one of the paper's saturation references (θ_max) and prices
+ * it at the meter's own price, so the penalty C_eff / C_naive = θ_max / θ does not depend on
+ * which price the paper used. The workload protocol travels with it: a penalty against a curve
+ * measured with 512-in / 256-out random prompts says little about a RAG workload.
+ */
+
+import { usdPerMillion } from '../cost/costModel.ts';
+import {
+  type CurveQuery,
+  matchReferenceCurve,
+  type ReferenceCatalog,
+  type ReferenceCurve,
+} from '../cost/referenceCurves.ts';
+import { describeError } from '../util/errors.ts';
+import type { ReferenceInfo } from './types.ts';
+
+export interface ReferenceLookup {
+  reference: ReferenceInfo | null;
+  /** Why it matched or why not, for the log. */
+  why: string[];
+}
+
+export function protocolLabel(curve: ReferenceCurve): string {
+  const w = curve.workload;
+  return (
+    `${w.client}, ${w.dataset} prompts ${w.inputTokensMean} in / ${w.outputTokensPerRequest} ` +
+    `out tokens, ${w.arrivals} arrivals, prefix cache ${w.prefixCaching ? 'on' : 'off'}, ` +
+    `no SLO bound (${curve.engine} ${curve.engineVersion}, paper ${curve.paperConfig})`
+  );
+}
+
+export function referenceInfo(curve: ReferenceCurve, nodeHourlyUsd: number): ReferenceInfo {
+  return {
+    id: curve.id,
+    thetaMaxTokPerS: curve.thetaMaxTokPerS,
+    cNaiveUsdPerMTok: usdPerMillion(nodeHourlyUsd, curve.thetaMaxTokPerS),
+    paperCNaiveUsdPerMTok: curve.cNaiveUsdPerMTok,
+    protocol: protocolLabel(curve),
+    citation: curve.citation,
+  };
+}
+
+/** Looks the server up in the catalog; a missing or unreadable catalog means no reference. */
+export function lookupReference(
+  query: CurveQuery,
+  nodeHourlyUsd: number,
+  catalog?: ReferenceCatalog,
+): ReferenceLookup {
+  try {
+    const match = matchReferenceCurve(query, catalog);
+    if (match.kind === 'match') {
+      return { reference: referenceInfo(match.curve, nodeHourlyUsd), why: match.why };
+    }
+    return { reference: null, why: match.why };
+  } catch (err) {
+    return { reference: null, why: [`reference catalog unavailable: ${describeError(err)}`] };
+  }
+}

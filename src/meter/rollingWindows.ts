@@ -1,0 +1,98 @@
+/**
+ * Rolling windows of snapshots for one server. Each push says whether the server restarted
+ * since the previous sample; on a restart every window starts again from the new sample, so a
+ * window never mixes two server lifetimes (no negative rate, no spike from a reset counter, no
+ * latency histogram that subtracts one process's buckets from another's).
+ */
+
+import type { CounterReset, VllmSnapshot, WindowStats } from '../telemetry/types.ts';
+import { windowBetween, windowOverSnapshots } from '../telemetry/windows.ts';
+
+export interface PushResult {
+  /** The step from the previous sample to this one (null for the first sample). */
+  step: WindowStats | null;
+  restarted: boolean;
+  resets: CounterReset[];
+}
+
+export interface WindowedStats {
+  windowSeconds: number;
+  /** null until the window holds two samples. */
+  stats: WindowStats | null;
+  spanSeconds: number | null;
+  filled: boolean;
+}
+
+/** A restart shows as a counter that fell, or as a new process start time. */
+export function isRestart(prev: VllmSnapshot, cur: VllmSnapshot, step: WindowStats): boolean {
+  if (step.resets.length > 0) return true;
+  const before = prev.restartMarkers.processStartTimeS;
+  const after = cur.restartMarkers.processStartTimeS;
+  return before !== null && after !== null && after !== before;
+}
+
+export class RollingWindows {
+  readonly #windowsSeconds: number[];
+  readonly #slackMs: number;
+  #snapshots: VllmSnapshot[] = [];
+
+  /** `slackMs` (half an interval) lets a window take the sample that sits just at its edge. */
+  constructor(windowsSeconds: number[], slackMs: number) {
+    this.#windowsSeconds = [...windowsSeconds].sort((a, b) => a - b);
+    this.#slackMs = slackMs;
+  }
+
+  get size(): number {
+    return this.#snapshots.length;
+  }
+
+  last(): VllmSnapshot | null {
+    return this.#snapshots.at(-1) ?? null;
+  }
+
+  clear(): void {
+    this.#snapshots = [];
+  }
+
+  push(snapshot: VllmSnapshot): PushResult {
+    const prev = this.last();
+    if (prev && snapshot.timeMs <= prev.timeMs) {
+      // A clock step backwards: the old samples can no longer be placed on this timeline.
+      this.#snapshots = [snapshot];
+      return { step: null, restarted: false, resets: [] };
+    }
+    const step = prev ? windowBetween(prev, snapshot) : null;
+    const restarted = prev !== null && step !== null && isRestart(prev, snapshot, step);
+    if (restarted) this.#snapshots = [];
+    this.#snapshots.push(snapshot);
+    this.#prune(snapshot.timeMs);
+    return { step, restarted, resets: step?.resets ?? [] };
+  }
+
+  /** The statistics of every configured window, ending at the newest sample. */
+  windows(): WindowedStats[] {
+    const newest = this.last();
+    return this.#windowsSeconds.map((windowSeconds) => {
+      if (!newest) return { windowSeconds, stats: null, spanSeconds: null, filled: false };
+      const fromMs = newest.timeMs - windowSeconds * 1000 - this.#slackMs;
+      const series = this.#snapshots.filter((s) => s.timeMs >= fromMs);
+      if (series.length < 2) {
+        return { windowSeconds, stats: null, spanSeconds: null, filled: false };
+      }
+      const spanMs = newest.timeMs - (series[0] as VllmSnapshot).timeMs;
+      return {
+        windowSeconds,
+        stats: windowOverSnapshots(series),
+        spanSeconds: spanMs / 1000,
+        filled: spanMs >= windowSeconds * 1000 - this.#slackMs,
+      };
+    });
+  }
+
+  #prune(nowMs: number): void {
+    const longest = this.#windowsSeconds.at(-1) ?? 0;
+    const keepFromMs = nowMs - longest * 1000 - this.#slackMs;
+    const firstKept = this.#snapshots.findIndex((s) => s.timeMs >= keepFromMs);
+    if (firstKept > 0) this.#snapshots = this.#snapshots.slice(firstKept);
+  }
+}
