@@ -13,11 +13,8 @@ import { LATENCY_KEYS, LENGTH_KEYS } from './types.ts';
 const P = 'vllm_cost_meter_';
 const BASE = ['scope', 'replica', 'model', 'gpu'] as const;
 const WIN = [...BASE, 'window'] as const;
-const QUANTILES = [
-  ['0.5', 'p50'],
-  ['0.9', 'p90'],
-  ['0.99', 'p99'],
-] as const;
+// Not `quantile`: that label belongs to summaries, and promtool says so.
+const STATS = ['p50', 'p90', 'p99', 'mean'] as const;
 
 type Labels = Record<string, string>;
 
@@ -61,17 +58,14 @@ export function createExporter(): MeterExporter {
     preempt: gauge('preemptions_per_second', 'Scheduler preemptions per second', WIN),
     latency: gauge(
       'latency_seconds',
-      'Latency quantiles from windowed histogram deltas (linear interpolation in the bucket)',
-      [...WIN, 'metric', 'quantile'],
+      'Latency from windowed histogram deltas: p50/p90/p99 interpolated in the bucket as ' +
+        'histogram_quantile does, mean from the sum and count',
+      [...WIN, 'metric', 'stat'],
     ),
-    latencyMean: gauge('latency_mean_seconds', 'Mean latency from the windowed sum and count', [
-      ...WIN,
-      'metric',
-    ]),
     length: gauge(
       'request_length_tokens',
-      'Prompt and generation length quantiles of finished requests in the window',
-      [...WIN, 'kind', 'quantile'],
+      'Prompt and generation lengths of the requests finished in the window',
+      [...WIN, 'kind', 'stat'],
     ),
     prefix: gauge('prefix_cache_hit_ratio', 'Prefix-cache hits over queries, in tokens', WIN),
     sloMet: gauge('slo_met', '1 when the p99 of the metric is within its declared bound', [
@@ -143,17 +137,13 @@ export function createExporter(): MeterExporter {
     set(g.preempt, labels, w.preemptionsPerS);
     set(g.prefix, labels, w.prefixCacheHitRate);
     for (const metric of LATENCY_KEYS) {
-      const summary = w.latencyMs[metric];
-      for (const [quantile, key] of QUANTILES) {
-        const ms = summary[key];
-        set(g.latency, { ...labels, metric, quantile }, ms === null ? null : ms / 1000);
+      for (const stat of STATS) {
+        const ms = w.latencyMs[metric][stat];
+        set(g.latency, { ...labels, metric, stat }, ms === null ? null : ms / 1000);
       }
-      set(g.latencyMean, { ...labels, metric }, summary.mean === null ? null : summary.mean / 1000);
     }
     for (const kind of LENGTH_KEYS) {
-      for (const [quantile, key] of QUANTILES) {
-        set(g.length, { ...labels, kind, quantile }, w.lengths[kind][key]);
-      }
+      for (const stat of STATS) set(g.length, { ...labels, kind, stat }, w.lengths[kind][stat]);
     }
     for (const check of w.slo?.checks ?? []) {
       if (check.ok !== null) set(g.sloMet, { ...labels, metric: check.metric }, check.ok ? 1 : 0);
