@@ -287,12 +287,8 @@ export async function writeSyntheticRun(spec: SyntheticRunSpec): Promise<Synthet
             valid: true,
             reasons: [],
           },
-          // Little's law holds exactly for the synthetic client.
-          inFlight: {
-            mean: e2e.meanMs === null ? null : (completedRps * e2e.meanMs) / 1000,
-            max: n,
-          },
-          littlesLaw: { meanInFlight: null, predicted: null, ratio: null },
+          inFlight: { mean: inFlight, max: n },
+          littlesLaw: { meanInFlight: inFlight, predicted: inFlight, ratio: 1 },
           server: null,
           reconciliation: {
             outputTokens: { client: tokens, server: tokens, diff: 0 },
