@@ -103,7 +103,7 @@ function scopeFooter(scope: ScopeReading): string[] {
         `at this price; measured under ${r.protocol}`,
     );
   } else {
-    lines.push('reference: none matched (penalty needs --model/--quantization of a paper config)');
+    lines.push(`reference: none (${scope.referenceNote ?? 'no paper configuration matches'})`);
   }
   return lines;
 }

@@ -15,7 +15,7 @@ import { describeError } from '../util/errors.ts';
 import type { MeterConfig } from './config.ts';
 import { advanceCumulative, startCumulative } from './cumulative.ts';
 import { emptyFigures, figuresFromStats, priceWindow } from './reading.ts';
-import { lookupReference } from './reference.ts';
+import { lookupReference, referenceNote } from './reference.ts';
 import { RollingWindows } from './rollingWindows.ts';
 import { fetchServerInfo, type ServerInfo } from './serverInfo.ts';
 import { startTicker, type Ticker } from './ticker.ts';
@@ -59,6 +59,7 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
   #restarts = 0;
   #info: ServerInfo | null = null;
   #reference: ReferenceInfo | null = null;
+  #referenceNote: string | null = null;
   #warnedNoVllm = false;
   #ticker: Ticker | null = null;
   #abort = new AbortController();
@@ -172,6 +173,7 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
       this.#hourlyUsd,
     );
     this.#reference = lookup.reference;
+    this.#referenceNote = referenceNote(lookup);
     this.emit('reference', lookup);
   }
 
@@ -203,6 +205,7 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
       windows: windows.map((f) => priceWindow(f, price, this.#reference, this.config.slo)),
       cumulative: this.#cumulative,
       reference: this.#reference,
+      referenceNote: this.#referenceNote,
       restarts: this.#restarts,
     };
   }

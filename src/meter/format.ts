@@ -13,6 +13,7 @@ export function sig3(value: number): string {
   if (value === 0) return '0';
   const abs = Math.abs(value);
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (Number.isInteger(value)) return String(value);
   const digits = Math.max(0, 2 - Math.floor(Math.log10(abs)));
   return value.toFixed(Math.min(digits, 6));
 }

@@ -57,3 +57,9 @@ export function lookupReference(
     return { reference: null, why: [`reference catalog unavailable: ${describeError(err)}`] };
   }
 }
+
+/** One line saying why nothing matched (the matcher's last unindented reason). */
+export function referenceNote(lookup: ReferenceLookup): string | null {
+  if (lookup.reference) return null;
+  return lookup.why.filter((line) => !line.startsWith(' ')).at(-1) ?? null;
+}

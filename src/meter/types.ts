@@ -117,6 +117,8 @@ export interface ScopeReading {
   windows: WindowReading[];
   cumulative: Cumulative | null;
   reference: ReferenceInfo | null;
+  /** Why no reference matched (the matcher's last reason), when none did. */
+  referenceNote: string | null;
   /** Counter resets seen since the meter started (server restarts). */
   restarts: number;
 }

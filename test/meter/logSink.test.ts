@@ -62,6 +62,7 @@ function reading(timeMs: number): MeterReading {
         windows: [priceWindow(idle, price, null, null), priceWindow(busy, price, null, null)],
         cumulative: null,
         reference: null,
+        referenceNote: null,
         restarts: 0,
       },
     ],

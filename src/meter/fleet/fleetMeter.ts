@@ -11,7 +11,7 @@ import { nodeHourlyUsd } from '../../cost/costModel.ts';
 import { describeError } from '../../util/errors.ts';
 import type { MeterConfig } from '../config.ts';
 import { priceWindow } from '../reading.ts';
-import { lookupReference } from '../reference.ts';
+import { lookupReference, referenceNote } from '../reference.ts';
 import { startTicker, type Ticker } from '../ticker.ts';
 import type { Gap, MeterReading, ReferenceInfo, ScopeReading } from '../types.ts';
 import { LATENCY_KEYS, LENGTH_KEYS } from '../types.ts';
@@ -71,7 +71,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
   #gapsTotal = 0;
   #openGap: Gap | null = null;
   #lastGoodMs: number | null = null;
-  #references = new Map<string, ReferenceInfo | null>();
+  #references = new Map<string, { info: ReferenceInfo | null; note: string | null }>();
   #ticker: Ticker | null = null;
 
   constructor(config: MeterConfig, options: { now?: () => number; client?: PromqlClient } = {}) {
@@ -217,7 +217,10 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
       gpuHourlyUsd: this.config.price.gpuHourlyUsd,
       gpus: this.config.price.gpus * replicas,
     };
-    const reference = this.#reference(g.scope === 'fleet' ? this.#fleetModel() : model, replicas);
+    const { info: reference, note } = this.#reference(
+      g.scope === 'fleet' ? this.#fleetModel() : model,
+      replicas,
+    );
     const windows = this.config.windowsSeconds.map((w, i) => {
       const histograms: Record<string, Map<string, number>> = {};
       for (const [k, table] of Object.entries(tables.histograms[i] ?? {})) {
@@ -251,6 +254,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
         usdPerMOutputTok: outputTokens > 0 ? (usd * 1e6) / outputTokens : Number.POSITIVE_INFINITY,
       },
       reference,
+      referenceNote: note,
       restarts: Math.round(Math.max(0, lifetime?.get('restarts') ?? 0) || 0),
     };
   }
@@ -273,27 +277,32 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     return seen.size === 1 ? ([...seen][0] as string) : 'all';
   }
 
-  #reference(model: string, replicas: number): ReferenceInfo | null {
-    if (model === 'all' || model === '') return null;
-    if (!this.#references.has(model)) {
-      const engine = this.#names?.counters.generationTokens?.startsWith('sglang:')
-        ? 'sglang'
-        : 'vllm';
+  #reference(model: string, replicas: number): { info: ReferenceInfo | null; note: string | null } {
+    if (model === 'all' || model === '') {
+      return { info: null, note: 'replicas serve different models' };
+    }
+    let found = this.#references.get(model);
+    if (!found) {
+      const sglang = this.#names?.counters.generationTokens?.startsWith('sglang:');
       const lookup = lookupReference(
         {
           model: this.config.model ?? model,
           precision: this.config.quantization,
           gpu: this.config.price.gpuClass,
           gpus: this.config.price.gpus,
-          engine,
+          engine: sglang ? 'sglang' : 'vllm',
         },
         this.#hourlyUsd,
       );
-      this.#references.set(model, lookup.reference);
+      found = { info: lookup.reference, note: referenceNote(lookup) };
+      this.#references.set(model, found);
     }
-    const one = this.#references.get(model) ?? null;
     // n replicas saturate at n × θ_max for n × the price: C_naive is unchanged.
-    return one && { ...one, thetaMaxTokPerS: one.thetaMaxTokPerS * replicas };
+    const info = found.info && {
+      ...found.info,
+      thetaMaxTokPerS: found.info.thetaMaxTokPerS * replicas,
+    };
+    return { info, note: found.note };
   }
 
   #trackReplicas(scopes: ScopeReading[], atMs: number): void {

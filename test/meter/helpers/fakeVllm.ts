@@ -23,7 +23,7 @@ export interface FakeState {
   generationTokens: number;
   promptTokens: number;
   /** finished_reason → count */
-  finished: Record<string, number>;
+  finished: { stop: number; length: number; abort: number };
   preemptions: number;
   prefixQueries: number;
   prefixHits: number;
