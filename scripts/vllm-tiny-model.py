@@ -5,6 +5,7 @@ walked by a fixed linear congruential generator, so two runs write the same byte
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -175,18 +176,26 @@ GENERATION_CONFIG = {
 }
 
 
-def write_json(path, value):
-    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def replace_atomically(path, text):
+    """Two servers may start at once on the same directory: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def as_json(value):
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
 
 
 def main():
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    train_tokenizer().save(str(out / "tokenizer.json"), pretty=True)
-    write_json(out / "config.json", CONFIG)
-    write_json(out / "tokenizer_config.json", TOKENIZER_CONFIG)
-    write_json(out / "special_tokens_map.json", {"bos_token": BOS, "eos_token": EOS, "pad_token": PAD})
-    write_json(out / "generation_config.json", GENERATION_CONFIG)
+    replace_atomically(out / "tokenizer.json", train_tokenizer().to_str(pretty=True))
+    replace_atomically(out / "config.json", as_json(CONFIG))
+    replace_atomically(out / "tokenizer_config.json", as_json(TOKENIZER_CONFIG))
+    special = {"bos_token": BOS, "eos_token": EOS, "pad_token": PAD}
+    replace_atomically(out / "special_tokens_map.json", as_json(special))
+    replace_atomically(out / "generation_config.json", as_json(GENERATION_CONFIG))
 
 
 if __name__ == "__main__":
