@@ -6,7 +6,7 @@
  */
 
 import type { Dispatcher } from 'undici';
-import { errorMessageOf, newEventFacts, readEvent } from './openaiEvent.ts';
+import { createEventReader, errorMessageOf } from './openaiEvent.ts';
 import { createSseParser, type SseParser } from './sseStream.ts';
 import type { ErrorClass } from './types.ts';
 
@@ -107,7 +107,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
   private sawDone = false;
   private error: { class: ErrorClass; message: string } | null = null;
   private errorBody = '';
-  private readonly facts = newEventFacts();
+  private readonly events = createEventReader();
   private readonly parser: SseParser;
 
   constructor(
@@ -172,8 +172,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
   }
 
   private onEvent(data: string): void {
-    const f = this.facts;
-    readEvent(data, f);
+    const f = this.events.read(data);
     if (f.kind === 'done') {
       this.sawDone = true;
       return;

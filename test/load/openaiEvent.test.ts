@@ -3,16 +3,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  createEventReader,
   type EventFacts,
   newEventFacts,
-  readEvent,
   readEventSlowly,
 } from '../../src/load/openaiEvent.ts';
 
+/** A fresh reader: the first reading of a shape always goes through JSON.parse. */
 function fast(data: string): EventFacts {
-  const f = newEventFacts();
-  readEvent(data, f);
-  return f;
+  return { ...createEventReader().read(data) };
 }
 function slow(data: string): EventFacts {
   const f = newEventFacts();
@@ -65,21 +64,34 @@ describe('reading OpenAI stream events', () => {
     });
   });
 
-  it('text that looks like keys does not fool the fast path', () => {
-    const data = JSON.stringify({
-      choices: [
-        {
-          index: 0,
-          text: '"finish_reason":"stop","usage":{"completion_tokens":99}',
-          finish_reason: null,
-        },
-      ],
-    });
-    expect(fast(data)).toMatchObject({
+  it('a same-shape chunk is read without JSON.parse, and tricky text does not fool it', () => {
+    const reader = createEventReader();
+    const chunk = (text: string) =>
+      JSON.stringify({ choices: [{ index: 0, text, finish_reason: null }] });
+    reader.read(chunk('first'));
+    const tricky = '"finish_reason":"stop","usage":{"completion_tokens":99}\\';
+    expect({ ...reader.read(chunk(tricky)) }).toMatchObject({
       hasText: true,
       finishReason: null,
       usageCompletionTokens: -1,
     });
+    expect({ ...reader.read(chunk('')) }).toMatchObject({ hasText: false, kind: 'chunk' });
+    expect(reader.fastReads).toBe(2);
+  });
+
+  it('a same-shape prefix with broken JSON after it is caught', () => {
+    const reader = createEventReader();
+    reader.read('{"choices":[{"index":0,"text":"a","finish_reason":null}]}');
+    expect(reader.read('{"choices":[{"index":0,"text":"b","finish_reason":null}]').kind).toBe(
+      'invalid',
+    );
+    expect(reader.read('{"choices":[{"index":0,"text":"c","finish_reason":nul}]}').kind).toBe(
+      'invalid',
+    );
+    expect(reader.read('{"choices":[{"index":0,"text":"d","finish_reason":null}]}').kind).toBe(
+      'chunk',
+    );
+    expect(reader.fastReads).toBe(1);
   });
 
   it('an error event, in both vLLM shapes', () => {
@@ -105,52 +117,67 @@ const haveFixtures = existsSync(FIXTURES);
 if (!haveFixtures) console.warn(`skipping real vLLM SSE captures: ${FIXTURES} is absent`);
 
 describe('fast path agrees with JSON.parse', () => {
-  it.skipIf(!haveFixtures)('on every event of the real captures', () => {
+  it.skipIf(!haveFixtures)('on every event of the real captures, one reader per stream', () => {
     let n = 0;
+    let fastReads = 0;
     for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.sse'))) {
+      const reader = createEventReader();
       const text = readFileSync(join(FIXTURES, file), 'utf8');
       for (const line of text.split('\n')) {
         if (!line.startsWith('data: ')) continue;
         const data = line.slice(6);
         if (data === '[DONE]') continue;
-        expect(fast(data), `${file}: ${data}`).toEqual(slow(data));
+        expect({ ...reader.read(data) }, `${file}: ${data}`).toEqual(slow(data));
         n++;
       }
+      fastReads += reader.fastReads;
     }
     expect(n).toBeGreaterThan(20);
+    // Every capture has runs of same-shape content chunks (the continuous-usage one too).
+    expect(fastReads).toBeGreaterThan(n / 2);
   });
 
-  it('on generated chunks with arbitrary text, usage and finish reasons', () => {
+  it('on generated streams with arbitrary text, usage, finish reasons and corruption', () => {
     const text = fc.oneof(
       fc.string(),
       fc.constant(''),
       fc.constant('"text":"x"'),
       fc.string({ unit: 'grapheme' }),
     );
-    const chunk = fc.record({
-      api: fc.constantFrom('chat', 'completions'),
+    const event = fc.record({
       text: fc.option(text),
-      reasoning: fc.option(text),
-      finish: fc.option(fc.constantFrom('stop', 'length', 'abort')),
+      reasoning: fc.option(text, { freq: 8 }),
+      finish: fc.option(fc.constantFrom('stop', 'length'), { freq: 6 }),
       usage: fc.option(fc.record({ prompt_tokens: fc.nat(), completion_tokens: fc.nat() })),
       empty: fc.boolean(),
-      pretty: fc.boolean(),
+      cut: fc.option(fc.nat(), { freq: 6 }),
+    });
+    const stream = fc.record({
+      api: fc.constantFrom('chat', 'completions'),
+      continuous: fc.boolean(),
+      events: fc.array(event, { minLength: 1, maxLength: 12 }),
     });
     fc.assert(
-      fc.property(chunk, (c) => {
-        const choice =
-          c.api === 'chat'
-            ? {
-                index: 0,
-                delta: { content: c.text, reasoning: c.reasoning },
-                finish_reason: c.finish,
-              }
-            : { index: 0, text: c.text ?? '', logprobs: null, finish_reason: c.finish };
-        const event = { id: 'x', choices: c.empty ? [] : [choice], usage: c.usage };
-        const data = JSON.stringify(event, null, c.pretty ? 1 : undefined).replace(/\n/g, ' ');
-        expect(fast(data)).toEqual(slow(data));
+      fc.property(stream, (s) => {
+        const reader = createEventReader();
+        for (const e of s.events) {
+          const choice =
+            s.api === 'chat'
+              ? {
+                  index: 0,
+                  delta: { content: e.text, reasoning: e.reasoning },
+                  finish_reason: e.finish,
+                }
+              : { index: 0, text: e.text ?? '', logprobs: null, finish_reason: e.finish };
+          const usage = s.continuous
+            ? (e.usage ?? { prompt_tokens: 1, completion_tokens: 2 })
+            : e.usage;
+          let data = JSON.stringify({ id: 'x', choices: e.empty ? [] : [choice], usage });
+          if (e.cut !== null) data = data.slice(0, e.cut % data.length);
+          expect({ ...reader.read(data) }, data).toEqual(slow(data));
+        }
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });
