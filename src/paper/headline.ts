@@ -13,6 +13,7 @@ import {
   priceMismatches,
 } from './curves.ts';
 import type { PaperData, ShapeRun, StabilityRow } from './data.ts';
+import { enginePairs, fp8Pairs } from './pairs.ts';
 
 export interface RateValue {
   config: string;
@@ -91,8 +92,6 @@ const isH100 = (c: ConfigCurve) => /h100/i.test(c.hardware ?? '');
 const isA100 = (c: ConfigCurve) => /a100/i.test(c.hardware ?? '');
 const perConfig = <T>(curves: readonly ConfigCurve[], value: (c: ConfigCurve) => T) =>
   Object.fromEntries(curves.map((c) => [c.config, value(c)])) as Record<string, T>;
-const sameSetup = (a: ConfigCurve, b: ConfigCurve) =>
-  a.hardware === b.hardware && a.gpus === b.gpus;
 
 function pointAt(curve: ConfigCurve, rps: number) {
   return curve.points.find((p) => p.rateRps === rps);
@@ -109,36 +108,6 @@ function extreme(curves: readonly ConfigCurve[], pick: (a: number, b: number) =>
   }
   if (!best) throw inputError('the primary corpus holds no H100 runs to take C_eff extremes over');
   return best;
-}
-
-function fp8Pairs(curves: readonly ConfigCurve[]) {
-  return curves.flatMap((fp8) => {
-    if (fp8.precision !== 'fp8') return [];
-    const base = curves.find(
-      (c) =>
-        c.precision !== 'fp8' &&
-        c.engine === fp8.engine &&
-        c.modelId === fp8.modelId &&
-        sameSetup(c, fp8),
-    );
-    return base ? [{ fp8, base, gain: fp8.thetaMaxTokPerS / base.thetaMaxTokPerS - 1 }] : [];
-  });
-}
-
-function engineGaps(curves: readonly ConfigCurve[]): Record<string, number> {
-  const gaps: Record<string, number> = {};
-  for (const vllm of curves.filter((c) => c.engine === 'vllm')) {
-    const sglang = curves.find(
-      (c) =>
-        c.engine === 'sglang' &&
-        c.modelId === vllm.modelId &&
-        c.precision === vllm.precision &&
-        sameSetup(c, vllm),
-    );
-    if (sglang)
-      gaps[`${vllm.config}/${sglang.config}`] = vllm.thetaMaxTokPerS / sglang.thetaMaxTokPerS;
-  }
-  return gaps;
 }
 
 export const shapeKey = (run: ShapeRun) =>
@@ -281,7 +250,9 @@ export function computeHeadline(data: PaperData, curves = buildCurves(data.runs)
     cNaive: perConfig(curves, (c) => c.cNaiveUsdPerMTok),
     fp8Gain: Object.fromEntries(pairs.map((p) => [`${p.fp8.config}/${p.base.config}`, p.gain])),
     moeFp8GainOverDense: moeOverDense,
-    engineGap: engineGaps(curves),
+    engineGap: Object.fromEntries(
+      enginePairs(curves).map((p) => [`${p.vllm.config}/${p.sglang.config}`, p.ratio]),
+    ),
     a100SpreadByConfig: perConfig(a100, (c) => {
       const costs = c.points.map((p) => p.cEffUsdPerMTok);
       return Math.max(...costs) / Math.min(...costs);

@@ -143,8 +143,12 @@ export function valueAxis(options: AxisOptions) {
   };
 }
 
+/**
+ * A centred legend row. The gap is wide because ECharts measures text with its own font
+ * metrics, narrower than the DejaVu Sans that resvg draws with.
+ */
 export function legend(top = 58, extra: object = {}) {
-  return { top, left: 'center', textStyle: { fontSize: FONT_PX.legend }, itemGap: 14, ...extra };
+  return { top, left: 'center', textStyle: { fontSize: FONT_PX.legend }, itemGap: 30, ...extra };
 }
 
 /** A vertical legend in a column at the right edge, for figures with long or many labels. */

@@ -61,7 +61,7 @@ export function r1CostVsLoad(curves: readonly ConfigCurve[]): PaperFigure {
     caption:
       `C_eff = node price × 10⁶ / (3600 × output tok/s) for C1–C6; dashed lines are each ` +
       `configuration's C_naive floor at θ_max. Range ${sig3(lo.cEffUsdPerMTok)} ` +
-      `(${lo.run.config}, λ=${lo.rateRps}) to ${sig3(hi.cEffUsdPerMTok)} USD ` +
+      `(${lo.run.config}, λ=${lo.rateRps}) to ${hi.cEffUsdPerMTok.toFixed(2)} USD ` +
       `(${hi.run.config}, λ=${hi.rateRps}); below the knee the cost falls as 1/λ.`,
     widthPx: 960,
     heightPx: 600,
