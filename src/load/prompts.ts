@@ -31,7 +31,7 @@ export interface PromptSource {
 }
 
 /** Common words; most are single tokens after a space in GPT-2, Llama 3 and Qwen vocabularies. */
-const WORDS = (
+export const PROMPT_WORDS = (
   'time year people way day man thing woman life child world school state family student ' +
   'group country problem hand part place case week company system program question work ' +
   'government number night point home water room mother area money story fact month lot ' +
@@ -84,7 +84,7 @@ function wordPrompts(
   counter: TokenCounter | null,
   path: string | null,
 ): PromptSource {
-  const words = counter ? WORDS.filter((w) => counter(` ${w}`) === 1) : WORDS;
+  const words = counter ? PROMPT_WORDS.filter((w) => counter(` ${w}`) === 1) : PROMPT_WORDS;
   if (words.length < 32) {
     throw inputError(
       `prompt: tokenizer ${path}: fewer than 32 of the built-in words are single tokens; ` +
