@@ -96,6 +96,8 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
       const text = await this.#scrape(`${this.config.url}/metrics`, this.#abort.signal);
       snapshot = snapshotFromMetrics(parsePromText(text), this.#now());
     } catch (err) {
+      // Stopping cancels the scrape in flight: that is no gap in the server's record.
+      if (this.#abort.signal.aborted && this.latest) return this.latest;
       return this.#emitReading(this.#failed(describeError(err)));
     }
     return this.#emitReading(await this.#succeeded(snapshot));

@@ -6,6 +6,7 @@
  */
 
 import type { CounterReset, VllmSnapshot, WindowStats } from '../telemetry/types.ts';
+import { COUNTER_CONCEPTS } from '../telemetry/vllmModel.ts';
 import { windowBetween, windowOverSnapshots } from '../telemetry/windows.ts';
 
 export interface PushResult {
@@ -23,9 +24,16 @@ export interface WindowedStats {
   filled: boolean;
 }
 
-/** A restart shows as a counter that fell, or as a new process start time. */
+/** Resets that mean a new server process: its start markers, or a counter that fell. */
+const RESTART_SIGNALS = new Set<string>(['processStartTimeS', 'createdMinS', ...COUNTER_CONCEPTS]);
+
+/**
+ * A restart shows as a counter that fell, or as a new process start time. A histogram alone
+ * going backwards is not taken for one (a server that records a negative duration makes its
+ * `_sum` fall); the telemetry core already treats that series' delta as a reset.
+ */
 export function isRestart(prev: VllmSnapshot, cur: VllmSnapshot, step: WindowStats): boolean {
-  if (step.resets.length > 0) return true;
+  if (step.resets.some((r) => RESTART_SIGNALS.has(r.concept))) return true;
   const before = prev.restartMarkers.processStartTimeS;
   const after = cur.restartMarkers.processStartTimeS;
   return before !== null && after !== null && after !== before;

@@ -211,7 +211,11 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     const model = g.scope === 'replica' ? second : g.scope === 'model' ? first : 'all';
     const state = tables.state.get(key);
     const replicas = Math.max(1, state?.get('replicas') ?? 1);
-    if (g.scope === 'replica' && !this.#firstSeenMs.has(key)) this.#firstSeenMs.set(key, atMs);
+    if (g.scope === 'replica' && !this.#firstSeenMs.has(key)) {
+      // Replicas there at the first reading are billed from the meter's start, like the tokens
+      // that `increase(…[age])` counts for them; later ones from when they appear.
+      this.#firstSeenMs.set(key, this.#lastGoodMs === null ? this.#startMs : atMs);
+    }
 
     const price = {
       gpuHourlyUsd: this.config.price.gpuHourlyUsd,
