@@ -5,6 +5,7 @@
  *
  *   npx tsx scripts/calibrate-sim.ts            fit, write the JSON, print the table
  *   npx tsx scripts/calibrate-sim.ts --check    evaluate the committed factors only
+ *   npx tsx scripts/calibrate-sim.ts --refresh  rewrite the JSON's error summary, no fit
  *
  * Options: --paper <csv> (default ../shared/paper/master_results.csv from the repo root),
  * --held-out C4,C6,A4,M3, --max-evals 500, --json (print the comparisons as JSON).
@@ -41,6 +42,9 @@ const paperPath = resolve(flag('--paper') ?? resolve(root, '../shared/paper/mast
 const heldOut = (flag('--held-out') ?? DEFAULT_HELD_OUT.join(',')).split(',');
 const maxEvaluations = Number(flag('--max-evals') ?? 500);
 const checkOnly = process.argv.includes('--check');
+const refresh = process.argv.includes('--refresh');
+// Factors are stored to 6 significant digits; errors are computed with the stored values.
+const round = (v: number) => Number(v.toPrecision(6));
 
 let text: string;
 try {
@@ -64,7 +68,7 @@ for (const hardwareClass of classes) {
     configs.filter((c) => !heldOut.includes(c)).map((c) => [c, byConfig.get(c)!]),
   );
   const start = committed.classes[hardwareClass]!.factors;
-  if (checkOnly) {
+  if (checkOnly || refresh) {
     fitted[hardwareClass] = { factors: start, loss: null };
     continue;
   }
@@ -81,7 +85,10 @@ for (const hardwareClass of classes) {
     `  done: loss ${result.loss.toFixed(4)} after ${result.evaluations} evaluations ` +
       `(${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
   );
-  fitted[hardwareClass] = { factors: result.factors, loss: result.loss };
+  const rounded = Object.fromEntries(
+    Object.entries(result.factors).map(([k, v]) => [k, round(v)]),
+  ) as unknown as EfficiencyFactors;
+  fitted[hardwareClass] = { factors: rounded, loss: result.loss };
 }
 
 const comparisons: ConfigComparison[] = Object.keys(PAPER_CONFIGS)
@@ -93,7 +100,6 @@ const comparisons: ConfigComparison[] = Object.keys(PAPER_CONFIGS)
 const summaries = classSummaries(comparisons);
 
 if (!checkOnly) {
-  const round = (v: number) => Number(v.toPrecision(6));
   const out = {
     version: 1,
     generatedBy: 'scripts/calibrate-sim.ts',
@@ -106,7 +112,7 @@ if (!checkOnly) {
         return [
           hardwareClass,
           {
-            factors: Object.fromEntries(Object.entries(factors).map(([k, v]) => [k, round(v)])),
+            factors,
             heldOutConfigs: comparisons
               .filter((c) => c.heldOut && hardwareClassOf(c.profile) === hardwareClass)
               .map((c) => c.config),

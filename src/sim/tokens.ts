@@ -1,17 +1,19 @@
 /**
  * The simulator has no tokenizer. Text prompts are counted with a fixed, documented rule so a
  * load generator can build prompts of an exact length: every whitespace-separated word counts
- * ceil(characters / 4) tokens (at least 1). Token-id prompts count their ids exactly. Generated
- * text is a deterministic stream of short words, one word per token.
+ * one token per started 12 characters, so a common English word is one token, as in byte-level
+ * BPE vocabularies. Token-id prompts count their ids exactly. Generated text is a deterministic
+ * stream of short words, one word per token.
  */
 
 const WORD = /\S+/g;
+const CHARS_PER_TOKEN = 12;
 
 /** Tokens of a text prompt under the simulator's rule. */
 export function countTextTokens(text: string): number {
   let tokens = 0;
   for (const match of text.matchAll(WORD))
-    tokens += Math.max(1, Math.ceil([...match[0]].length / 4));
+    tokens += Math.ceil([...match[0]].length / CHARS_PER_TOKEN);
   return tokens;
 }
 
@@ -26,7 +28,7 @@ export function countChatTokens(messages: Array<{ content: string }>): number {
   return tokens;
 }
 
-/** A text prompt of exactly `tokens` tokens under `countTextTokens` (words of ≤ 4 letters). */
+/** A text prompt of exactly `tokens` tokens under `countTextTokens` (one short word each). */
 export function textOfTokens(tokens: number, seed = 0): string {
   const words: string[] = [];
   for (let i = 0; i < tokens; i++) words.push(VOCABULARY[(seed + i * 7) % VOCABULARY.length]!);
