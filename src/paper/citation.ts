@@ -1,7 +1,8 @@
 /** How the project cites the reference paper wherever its numbers or figures appear. */
 
 export const PAPER_TITLE =
-  'Beyond Per-Token Pricing: A Concurrency-Aware Methodology for LLM Infrastructure Cost Estimation';
+  'Beyond Per-Token Pricing: A Concurrency-Aware Methodology for LLM Infrastructure ' +
+  'Cost Estimation';
 export const PAPER_AUTHOR = 'C. Patil';
 export const PAPER_ARXIV = 'arXiv 2606.11690';
 export const PAPER_URL = 'https://arxiv.org/abs/2606.11690';

@@ -110,8 +110,10 @@ function extreme(curves: readonly ConfigCurve[], pick: (a: number, b: number) =>
   return best;
 }
 
-export const shapeKey = (run: ShapeRun) =>
-  `${run.config}/${run.ioShape}/${run.prefixCaching ? 'prefix-cache' : 'no-prefix-cache'}/k=${run.gammaShape}`;
+export function shapeKey(run: ShapeRun): string {
+  const cache = run.prefixCaching ? 'prefix-cache' : 'no-prefix-cache';
+  return `${run.config}/${run.ioShape}/${cache}/k=${run.gammaShape}`;
+}
 
 function shapeFindings(runs: readonly ShapeRun[]): ShapeFindings {
   const curves = buildCurves(runs, shapeKey);

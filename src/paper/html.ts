@@ -59,9 +59,10 @@ function headlineRows(h: Headline): Array<[string, string]> {
     ['A100 spread max/min C_eff', spreads],
   ];
   if (h.shapes) {
+    const top = h.shapes.maxPenalty;
     rows.push([
       'Largest penalty, workload tranche',
-      `${num(h.shapes.maxPenalty.value, 4)}× (${h.shapes.maxPenalty.config}, λ=${h.shapes.maxPenalty.rps})`,
+      `${num(top.value, 4)}× (${top.config}, λ=${top.rps})`,
     ]);
   }
   rows.push([
@@ -94,6 +95,9 @@ function matrix(curves: readonly ConfigCurve[]): string {
   return `<table class="matrix"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** Nothing may be fetched: figures are data URLs and the style is inline. */
+const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
 const STYLE = `body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px auto;max-width:1500px;
 color:#222;line-height:1.45;padding:0 16px}h1{font-size:1.5em}table{border-collapse:collapse;
 margin:12px 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:.9em;text-align:left}
@@ -114,8 +118,9 @@ export function renderIndexHtml(
       return [
         `<figure id="${escapeHtml(f.id.toLowerCase())}">`,
         `<img src="${src}" alt="${escapeHtml(`${f.id}. ${f.title}`)}">`,
-        `<figcaption><strong>${escapeHtml(`${f.id}. ${f.title}.`)}</strong> ${escapeHtml(f.caption)}`,
-        ` Files: <a href="${escapeHtml(f.file)}.png">PNG</a>, <a href="${escapeHtml(f.file)}.svg">SVG</a>.</figcaption>`,
+        `<figcaption><strong>${escapeHtml(`${f.id}. ${f.title}.`)}</strong>`,
+        ` ${escapeHtml(f.caption)} Files: <a href="${escapeHtml(f.file)}.png">PNG</a>,`,
+        ` <a href="${escapeHtml(f.file)}.svg">SVG</a>.</figcaption>`,
         '</figure>',
       ].join('\n');
     })
@@ -124,7 +129,7 @@ export function renderIndexHtml(
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>${escapeHtml('Reference paper reproduced: cost versus load')}</title>
 <style>${STYLE}</style>
 </head>

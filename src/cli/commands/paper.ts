@@ -50,8 +50,8 @@ function summary(h: Headline, data: PaperData): string[] {
     `FP8 gain: ${Object.entries(h.fp8Gain)
       .map(([pair, gain]) => `${pair} ${gain >= 0 ? '+' : ''}${n3(gain * 100)}%`)
       .join(', ')}`,
-    `check: C_eff agrees with the CSV's c_eff_per_mtok to ${h.check.maxRelDiffCEff.toExponential(1)} ` +
-      `(relative) over ${h.check.rows} rows`,
+    "check: C_eff agrees with the CSV's c_eff_per_mtok to " +
+      `${h.check.maxRelDiffCEff.toExponential(1)} (relative) over ${h.check.rows} rows`,
   ];
   return lines;
 }

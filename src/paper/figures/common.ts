@@ -76,7 +76,9 @@ export function titles(id: string, title: string, subtitle: string, dataFile: st
       subtextStyle: { fontSize: FONT_PX.tick, color: '#444' },
     },
     {
-      text: `Reconstructed figure ${id}; data: ${dataFile} of ${PAPER_SHORT}; recomputed by vllm-cost-meter`,
+      text:
+        `Reconstructed figure ${id}; data: ${dataFile} of ${PAPER_SHORT}; ` +
+        'recomputed by vllm-cost-meter',
       left: 16,
       bottom: 6,
       textStyle: { fontSize: FONT_PX.footer, fontWeight: 'normal', color: '#555' },

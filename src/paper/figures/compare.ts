@@ -41,10 +41,10 @@ export function r4Fp8Gain(pairs: readonly Fp8Pair[]): PaperFigure {
   const groups = [
     ...new Set(pairs.map((p) => `${engineName(p.base.engine)} ${hardwareName(p.base.hardware)}`)),
   ];
-  const categories = bases.map(
-    (m) =>
-      `${shortModel(m.modelId)}\n${ARCHITECTURE[m.architecture] ?? m.architecture}, ${m.activeParamsB}B active`,
-  );
+  const categories = bases.map((m) => {
+    const architecture = ARCHITECTURE[m.architecture] ?? m.architecture;
+    return `${shortModel(m.modelId)}\n${architecture}, ${m.activeParamsB}B active`;
+  });
   const series = groups.map((group, i) => ({
     type: 'bar',
     name: group,
@@ -86,7 +86,8 @@ export function r4Fp8Gain(pairs: readonly Fp8Pair[]): PaperFigure {
       title: titles(
         'R4',
         'FP8 gain in saturation throughput by architecture',
-        'bars: θ_max(FP8) / θ_max(FP16) − 1, same model, engine and node; label: gain and config pair',
+        'bars: θ_max(FP8) / θ_max(FP16) − 1, same model, engine and node; ' +
+          'label: gain and config pair',
         DATA,
       ),
       legend: legend(62),
@@ -216,7 +217,9 @@ export function r6Engines(pairs: readonly EnginePair[]): PaperFigure {
     };
   });
   const panelTitles = shown.map((p, i) => ({
-    text: `${shortModel(p.vllm.modelId)} ${precisionLabel(p.vllm.precision)}: ${p.vllm.config} / ${p.sglang.config} θ_max ${sig3(p.ratio)}×`,
+    text:
+      `${shortModel(p.vllm.modelId)} ${precisionLabel(p.vllm.precision)}: ` +
+      `${p.vllm.config} / ${p.sglang.config} θ_max ${sig3(p.ratio)}×`,
     left: (grid[i]?.left ?? 0) + 4,
     top: (grid[i]?.top ?? 0) - 26,
     textStyle: { fontSize: 13 },
@@ -242,7 +245,8 @@ export function r6Engines(pairs: readonly EnginePair[]): PaperFigure {
     title: 'vLLM vs SGLang on H100',
     caption:
       'Output throughput vs λ for each model and precision on H100, vLLM 0.19.0 (solid) against ' +
-      `SGLang 0.5.10 (dashed). vLLM's θ_max is ${sig3(Math.min(...ratios))}–${sig3(Math.max(...ratios))}× ` +
+      `SGLang 0.5.10 (dashed). vLLM's θ_max is ${sig3(Math.min(...ratios))}–` +
+      `${sig3(Math.max(...ratios))}× ` +
       "SGLang's, a gap large enough to suggest untuned SGLang flags.",
     widthPx: 90 + columns.length * (cellW + 80) + 10,
     heightPx: 140 + rows.length * (cellH + 95) + 30,

@@ -69,7 +69,8 @@ export function r1CostVsLoad(curves: readonly ConfigCurve[]): PaperFigure {
       title: titles(
         'R1',
         'Effective cost vs offered load, vLLM on H100',
-        'solid: measured C_eff; dashed: C_naive floor (cost at θ_max); 512 in / 256 out tokens, Poisson arrivals',
+        'solid: measured C_eff; dashed: C_naive floor (cost at θ_max); ' +
+          '512 in / 256 out tokens, Poisson arrivals',
         DATA,
       ),
       legend: legend(62),
@@ -86,8 +87,10 @@ export function r1CostVsLoad(curves: readonly ConfigCurve[]): PaperFigure {
 }
 
 /** Legend label with the value the paper quotes: the penalty at λ = 1. */
-const penaltyLabel = (curve: ConfigCurve) =>
-  `${configLabel(curve)}: ${sig3(curve.points[0]?.penalty ?? Number.NaN)}× at λ=${curve.points[0]?.rateRps}`;
+function penaltyLabel(curve: ConfigCurve): string {
+  const first = curve.points[0];
+  return `${configLabel(curve)}: ${sig3(first?.penalty ?? Number.NaN)}× at λ=${first?.rateRps}`;
+}
 
 function penaltyPanel(curves: readonly ConfigCurve[], gridIndex: number) {
   return curves.map((curve, i) =>
@@ -105,14 +108,17 @@ export function r2PenaltyVsLoad(
   const all = [...vllm, ...sglang].flatMap((c) => pen(c).map((p) => p[1]));
   const bounds = logBounds(all);
   const yTicks = ticks125(bounds.min, bounds.max);
-  const c4 = vllm.find((c) => c.config === 'C4');
+  const top = [...vllm].sort(
+    (a, b) => (b.points[0]?.penalty ?? 0) - (a.points[0]?.penalty ?? 0),
+  )[0];
+  const largest = top ? ` (largest: ${top.config} ${sig3(top.points[0]?.penalty ?? 0)}×)` : '';
   return {
     id: 'R2',
     file: 'r2-penalty-vs-load',
     title: 'Underutilisation penalty vs offered load (H100)',
     caption:
       'Penalty = C_eff / C_naive = θ_max / θ(λ) for vLLM (C1–C6, left) and SGLang (S1–S6, ' +
-      `right) on H100; the legend gives the value at λ = 1${c4 ? ` (largest: C4 ${sig3(c4.points[0]?.penalty ?? 0)}×)` : ''}.`,
+      `right) on H100; the legend gives the value at λ = 1${largest}.`,
     widthPx: 1400,
     heightPx: 620,
     option: {
@@ -231,6 +237,7 @@ export function r8A100(curves: readonly ConfigCurve[]): PaperFigure {
   const cb = logBounds(costs);
   const pb = logBounds(pens);
   const spreads = curves.map((c) => c.points[0]?.penalty ?? 0);
+  const runs = curves.reduce((n, c) => n + c.points.length, 0);
   const panel = (gridIndex: number, value: (c: ConfigCurve) => Array<[number, number]>) =>
     curves.map((curve, i) => {
       const colour = PALETTE[i % PALETTE.length] as string;
@@ -247,9 +254,10 @@ export function r8A100(curves: readonly ConfigCurve[]): PaperFigure {
     file: 'r8-a100-cross-hardware',
     title: 'Cross-hardware repeat on A100-80GB PCIe',
     caption:
-      'C_eff (left) and penalty (right) vs λ for the 56 A100 runs (A1–A4, AS1, M1–M3) at ' +
-      `3.67 USD per GPU-hour. The load-driven spread max/min C_eff runs from ${sig3(Math.min(...spreads))}× ` +
-      `to ${sig3(Math.max(...spreads))}×.`,
+      `C_eff (left) and penalty (right) vs λ for the ${runs} A100 runs ` +
+      `(${curves.map((c) => c.config).join(', ')}) at ${curves[0]?.price.gpuHourlyUsd} USD ` +
+      'per GPU-hour. The load-driven spread max/min C_eff runs from ' +
+      `${sig3(Math.min(...spreads))}× to ${sig3(Math.max(...spreads))}×.`,
     widthPx: 1400,
     heightPx: 620,
     option: {

@@ -46,6 +46,7 @@ export function r7Latency(
     ),
   );
   const c3At50 = vllm.find((c) => c.config === 'C3')?.points.find((p) => p.rateRps === 50);
+  const example = c3At50 ? ` (C3 at λ=50: ${sig3(c3At50.run.ttftP99Ms / 1000)} s)` : '';
   return {
     id: 'R7',
     file: 'r7-latency-vs-load',
@@ -53,7 +54,7 @@ export function r7Latency(
     caption:
       'Client-side TTFT p99, TPOT p90 and median end-to-end latency per configuration; top ' +
       'row vLLM (C1–C6), bottom row SGLang (S1–S6). Past the knee the open-loop runs queue: ' +
-      `TTFT reaches seconds${c3At50 ? ` (C3 at λ=50: ${sig3(c3At50.run.ttftP99Ms / 1000)} s)` : ''}.`,
+      `TTFT reaches seconds${example}.`,
     widthPx: 96 + METRICS.length * (cellW + 90),
     heightPx: 150 + rows.length * (cellH + 100) + 20,
     option: {

@@ -39,7 +39,8 @@ export function r9aStability(rows: readonly StabilityRow[]): PaperFigure {
     title: 'Run-to-run stability of C2',
     caption:
       `Coefficient of variation (σ/μ) over ${replicates} replicates of C2 (Llama-3.1-8B FP8, ` +
-      `vLLM, H100). Throughput and C_eff vary by at most ${sig3(Math.max(...rows.map((r) => r.tpsCvPct)))}%; ` +
+      'vLLM, H100). Throughput and C_eff vary by at most ' +
+      `${sig3(Math.max(...rows.map((r) => r.tpsCvPct)))}%; ` +
       'median TTFT varies far more once the server queues (λ ≥ 50).',
     widthPx: 960,
     heightPx: 560,
@@ -242,7 +243,8 @@ export function r9cVariants(
     file: 'r9c-prefix-and-burstiness',
     title: 'Prefix caching and bursty arrivals (C4 chat)',
     caption:
-      `Output throughput (left) and TTFT p99 (right) for ${config} chat at λ = ${rates.join(', ')} ` +
+      'Output throughput (left) and TTFT p99 (right) for ' +
+      `${config} chat at λ = ${rates.join(', ')} ` +
       'with prefix caching on or off and Poisson or bursty arrivals. The burstiness column ' +
       'holds the Gamma shape k (CV = 1/√k), not the CV its README names.',
     widthPx: 1200,
