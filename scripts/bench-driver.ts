@@ -186,6 +186,7 @@ async function main(): Promise<void> {
     'lag max',
     'loop p99',
     'cpu%',
+    'cpu µs/req',
     'srv cpu%',
     'ttft err p50',
     'ttft err p99',
@@ -210,6 +211,12 @@ async function main(): Promise<void> {
         f(h.scheduleLagMs.max, 2),
         f(h.eventLoopDelayMs.p99, 2),
         f(h.cpuPercent, 0),
+        f(
+          h.cpuPercent === null
+            ? null
+            : (h.cpuPercent * 10 * row.summary.endAtMs) / row.summary.sent,
+          0,
+        ),
         f(row.serverCpu, 0),
         f(row.ttftErrP50, 3),
         f(row.ttftErrP99, 3),

@@ -9,9 +9,9 @@
  *           those are kept separately as `chunkGaps`).
  */
 
-import { latencyStats } from '../util/stats.ts';
+import { percentileSorted } from '../util/stats.ts';
 import type { StreamOutcome } from './request.ts';
-import type { Api, ErrorClass, RequestRecord } from './types.ts';
+import type { Api, ErrorClass, LatencyStats, RequestRecord } from './types.ts';
 
 export interface RequestJob {
   seq: number;
@@ -188,8 +188,8 @@ export function buildRecord(o: StreamOutcome, job: RequestJob, ctx: RecordContex
     tpotMs,
     capWaitMs: job.releasedAtMs - job.intendedAtMs,
     sendLagMs: o.sentAtMs - job.releasedAtMs,
-    itl: ok && itl.length ? latencyStats(itl) : null,
-    chunkGaps: ok && gaps.length ? latencyStats(gaps) : null,
+    itl: ok && itl.length ? statsOf(itl) : null,
+    chunkGaps: ok && gaps.length ? statsOf(gaps) : null,
     chunks: n,
     promptTokens: o.usagePromptTokens >= 0 ? o.usagePromptTokens : job.plannedPromptTokens,
     promptTokensSource: o.usagePromptTokens >= 0 ? 'usage' : job.promptSource,
@@ -207,6 +207,21 @@ export function buildRecord(o: StreamOutcome, job: RequestJob, ctx: RecordContex
     record.chunkTokens = Array.from(counts);
   }
   return { record, itl, gaps };
+}
+
+/** LatencyStats of samples, sorting them in place (same percentile rule as util/stats). */
+function statsOf(samples: Float64Array): LatencyStats {
+  samples.sort();
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) sum += samples[i]!;
+  return {
+    count: samples.length,
+    meanMs: sum / samples.length,
+    p50Ms: percentileSorted(samples, 50),
+    p90Ms: percentileSorted(samples, 90),
+    p99Ms: percentileSorted(samples, 99),
+    maxMs: samples[samples.length - 1]!,
+  };
 }
 
 function recordHead(job: RequestJob, ctx: RecordContext) {

@@ -45,6 +45,14 @@ export interface EventReader {
   read(data: string): EventFacts;
   /** Events read by shape, without JSON.parse (for tests and profiles). */
   readonly fastReads: number;
+  /**
+   * The learned shape when it has a fixed tail (no running usage): the exact text before and
+   * after a content chunk's text value. `shapeVersion` changes whenever the shape does.
+   */
+  readonly shape: { prefix: string; suffix: string } | null;
+  readonly shapeVersion: number;
+  /** Counts an event that the caller matched against `shape` itself. */
+  countFastRead(): void;
 }
 
 /** Usage object then the event's closing brace, numbers only (what vLLM sends). */
@@ -57,6 +65,7 @@ export function createEventReader(): EventReader {
   let suffix = ''; // bytes after the closing quote (up to `"usage":` when usageTail)
   let usageTail = false;
   let fastReads = 0;
+  let version = 0;
 
   function sameShape(data: string): boolean {
     if (prefix === null || !data.startsWith(prefix)) return false;
@@ -79,6 +88,7 @@ export function createEventReader(): EventReader {
 
   function learnShape(data: string): void {
     // Only a plain one-text content chunk: no finish_reason, exactly one text-like key.
+    if (prefix !== null) version++;
     prefix = null;
     if (facts.finishReason !== null || !facts.hasText || hasNonNullLogprobs(data)) return;
     let valueAt = -1;
@@ -100,6 +110,7 @@ export function createEventReader(): EventReader {
     }
     suffix = usageTail ? rest.slice(0, usageAt + 8) : rest;
     prefix = data.slice(0, valueAt + 1);
+    version++;
   }
 
   return {
@@ -126,6 +137,15 @@ export function createEventReader(): EventReader {
     },
     get fastReads() {
       return fastReads;
+    },
+    get shape() {
+      return prefix === null || usageTail ? null : { prefix, suffix };
+    },
+    get shapeVersion() {
+      return version;
+    },
+    countFastRead() {
+      fastReads++;
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 
 import type { Dispatcher } from 'undici';
+import { type ChunkTemplate, chunkTemplate } from './chunkTemplate.ts';
 import { createEventReader, errorMessageOf } from './openaiEvent.ts';
 import { createSseParser, type SseParser } from './sseStream.ts';
 import type { ErrorClass } from './types.ts';
@@ -108,6 +109,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
   private error: { class: ErrorClass; message: string } | null = null;
   private errorBody = '';
   private readonly events = createEventReader();
+  private template: ChunkTemplate | null = null;
   private readonly parser: SseParser;
 
   constructor(
@@ -143,7 +145,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
       if (this.errorBody.length < ERROR_BODY_LIMIT) this.errorBody += chunk.toString('utf8');
     } else {
       this.now = now;
-      this.parser.feed(chunk);
+      if (!this.matchTemplate(chunk)) this.parser.feed(chunk);
     }
     this.ctx.onChunk?.(now);
   }
@@ -169,6 +171,19 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
     if (this.finished) return;
     this.error = classifyFailure(err);
     this.finish(this.ctx.clock());
+  }
+
+  /** A plain content chunk recognised by its bytes: one token if its text is non-empty. */
+  private matchTemplate(chunk: Buffer): boolean {
+    const events = this.events;
+    if (events.shapeVersion !== (this.template?.version ?? 0)) {
+      const shape = events.shape;
+      this.template = shape ? chunkTemplate(shape.prefix, shape.suffix, events.shapeVersion) : null;
+    }
+    if (!this.template || !this.parser.idle() || !this.template.match(chunk)) return false;
+    events.countFastRead();
+    if (this.template.textBytes > 0) this.push(1);
+    return true;
   }
 
   private onEvent(data: string): void {

@@ -19,6 +19,8 @@ export interface SseParser {
   feed(chunk: Uint8Array): void;
   /** End of stream: a last event without its blank line is still delivered (lenient). */
   end(): void;
+  /** Between events: no partial line or event held, so the next chunk starts fresh. */
+  idle(): boolean;
 }
 
 const LF = 10;
@@ -99,7 +101,11 @@ export function createSseParser(handlers: SseHandlers): SseParser {
       skipLeadingLf = false;
       if (bytes[0] === LF) from = 1;
     }
-    const lastTerminator = Math.max(bytes.lastIndexOf(LF), bytes.lastIndexOf(CR));
+    // Servers end each write with a blank line, so the common case needs no search.
+    const lastTerminator =
+      bytes[bytes.length - 1] === LF
+        ? bytes.length - 1
+        : Math.max(bytes.lastIndexOf(LF), bytes.lastIndexOf(CR));
     if (lastTerminator < from) {
       if (from < bytes.length) {
         const rest = bytes.subarray(from);
@@ -133,5 +139,7 @@ export function createSseParser(handlers: SseHandlers): SseParser {
     dispatch();
   }
 
-  return { feed, end };
+  const idle = () => pending === null && data === null && !skipLeadingLf;
+
+  return { feed, end, idle };
 }
