@@ -7,10 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveMeterConfig } from '../../src/meter/config.ts';
 import { DirectMeter } from '../../src/meter/directMeter.ts';
+import { type MeterEndpoint, startEndpoint } from '../../src/meter/endpoint.ts';
+import { createExporter } from '../../src/meter/exporter.ts';
 import { FleetMeter } from '../../src/meter/fleet/fleetMeter.ts';
+import { PromqlClient } from '../../src/meter/fleet/promqlClient.ts';
 import type { MeterReading, ScopeReading, WindowReading } from '../../src/meter/types.ts';
 import { type SimServer, startSimServer } from '../../src/sim/server.ts';
 import { closeScrapeAgent } from '../../src/telemetry/scrape.ts';
+import { dashboardQueries, withAllVariables } from './helpers/grafana.ts';
 import { type LoadHandle, startLoad } from './helpers/load.ts';
 import { hasPrometheus, type PrometheusHandle, startPrometheus } from './helpers/prometheus.ts';
 
@@ -24,6 +28,7 @@ let prom: PrometheusHandle | null = null;
 let loads: LoadHandle[] = [];
 let direct: DirectMeter[] = [];
 let fleet: FleetMeter | null = null;
+let endpoint: MeterEndpoint | null = null;
 const history: MeterReading[][] = [[], []];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,14 +53,6 @@ function bucketWidth(seconds: number): number {
 describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
   beforeAll(async () => {
     sims = await Promise.all([1, 2].map((seed) => startSimServer({ profile: 'demo', seed })));
-    prom = await startPrometheus(sims.map(replicaOf));
-    loads = sims.map((s, i) =>
-      startLoad(s.url, {
-        model: s.modelName,
-        concurrency: CONCURRENCY[i] as number,
-        maxTokens: 48,
-      }),
-    );
     direct = sims.map(
       (s) =>
         new DirectMeter(
@@ -65,8 +62,26 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
             interval: '1s',
             windows: `2s,${WINDOW_S}s`,
             listen: false,
+            sloTtftP99Ms: 500,
           }),
         ),
+    );
+    // Meter A's own exporter, scraped by the same Prometheus, feeds the Grafana check.
+    const exporter = createExporter();
+    direct[0]!.on('reading', (r) => exporter.update(r));
+    endpoint = await startEndpoint({
+      host: '127.0.0.1',
+      port: 0,
+      exporter,
+      latest: () => direct[0]!.latest,
+    });
+    prom = await startPrometheus([...sims.map(replicaOf), new URL(endpoint.url).host]);
+    loads = sims.map((s, i) =>
+      startLoad(s.url, {
+        model: s.modelName,
+        concurrency: CONCURRENCY[i] as number,
+        maxTokens: 48,
+      }),
     );
     direct.forEach((m, i) => {
       m.on('reading', (r) => history[i]?.push(r));
@@ -90,6 +105,7 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
     await fleet?.stop();
     await Promise.all(loads.map((l) => l.stop()));
     await prom?.close();
+    await endpoint?.close();
     await Promise.all(sims.map((s) => s.close()));
     await closeScrapeAgent();
   }, 60_000);
@@ -151,6 +167,19 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
     expect(total.windows[0]!.cost.cEffUsdPerMTok).toBeCloseTo((4 * 1e6) / (3600 * theta), 9);
     expect(total.nodeHourlyUsd).toBe(4);
     expect(total.restarts).toBe(0);
+  }, 30_000);
+
+  it('the Grafana dashboard queries run on Prometheus and chart the exported series', async () => {
+    const client = new PromqlClient((prom as PrometheusHandle).url, 5000);
+    const withData = new Map<string, number>();
+    for (const { panel, expr } of dashboardQueries()) {
+      const result = await client.query(withAllVariables(expr));
+      withData.set(panel, (withData.get(panel) ?? 0) + result.length);
+    }
+    await client.close();
+    // The demo model has no paper reference, so the penalty panel alone stays empty here.
+    const empty = [...withData].filter(([, n]) => n === 0).map(([panel]) => panel);
+    expect(empty).toEqual(['Underutilisation penalty (C_eff / C_naive)']);
   }, 30_000);
 
   it('a restart mid-run gives no negative or spiking rate, and both modes record it', async () => {
