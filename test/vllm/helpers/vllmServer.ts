@@ -43,6 +43,18 @@ export interface VllmServer {
   stop(graceMs?: number): Promise<StopReport>;
 }
 
+/** The server could not start; whatever it had started has been stopped. */
+export class VllmStartError extends Error {
+  constructor(
+    message: string,
+    readonly pid: number,
+    readonly logPath: string,
+  ) {
+    super(message);
+    this.name = 'VllmStartError';
+  }
+}
+
 /** Groups started here and not yet stopped: killed if the test process exits early. */
 const liveGroups = new Set<number>();
 process.on('exit', () => {
@@ -160,9 +172,11 @@ export async function startVllmServer(options: StartOptions): Promise<VllmServer
         : null;
     if (why !== null) {
       await stopGroup(child, pid, 10_000);
-      throw new Error(
+      throw new VllmStartError(
         `vLLM on port ${port} ${why}; log ${options.logPath} ends with:\n` +
           logTail(options.logPath),
+        pid,
+        options.logPath,
       );
     }
     await sleep(500);
