@@ -27,11 +27,3 @@ export function seriesKey(labels: Record<string, string>, skip?: string, skip2?:
   }
   return key;
 }
-
-/** A copy of `labels` without `skip`. */
-export function withoutLabel(labels: Record<string, string>, skip: string): Record<string, string> {
-  if (!Object.hasOwn(labels, skip)) return labels;
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(labels)) if (name !== skip) out[name] = value;
-  return out;
-}

@@ -59,7 +59,9 @@ function findCounter(index: SampleIndex, bases: string[]) {
 
 function counterSeries(samples: PromSample[]): Record<string, SeriesValue> {
   const out: Record<string, SeriesValue> = {};
-  for (const s of samples) out[seriesKey(s.labels)] = { labels: s.labels, value: s.value };
+  for (const s of samples) {
+    out[seriesKey(s.labels)] = { labels: s.labels, value: s.value };
+  }
   return out;
 }
 
@@ -77,9 +79,8 @@ function histogramSeries(index: SampleIndex, base: string): Record<string, Serie
     const key = seriesKey(labels, skipLe ? 'le' : undefined);
     let p = parts.get(key);
     if (!p) {
-      const own: Record<string, string> = {};
-      for (const [k, v] of Object.entries(labels)) if (k !== 'le') own[k] = v;
-      p = { labels: own, bounds: new Map() };
+      const { le: _, ...rest } = labels;
+      p = { labels: rest, bounds: new Map() };
       parts.set(key, p);
     }
     return p;

@@ -28,6 +28,8 @@ describe('parsePromText: Prometheus text format 0.0.4', () => {
       'm{path="y"} NaN',
       'm{path="z"} 1.5e+09',
       'm{path="w",} -0.25',
+      'm{path="v"} Inf',
+      'm{path="u"} +inf',
       '',
     ].join('\n');
     const parsed = parsePromText(body);
@@ -45,6 +47,8 @@ describe('parsePromText: Prometheus text format 0.0.4', () => {
     expect(d!.value).toBe(1_500_000_000);
     expect(e!.labels).toEqual({ path: 'w' }); // a trailing comma is allowed
     expect(e!.value).toBe(-0.25);
+    // Go's ParseFloat spellings of infinity are accepted too.
+    expect(family.samples.slice(5).map((s) => s.value)).toEqual([Infinity, Infinity]);
   });
 
   it('groups a histogram whatever the order of _sum, _count and _bucket lines', () => {
@@ -160,6 +164,7 @@ describe('parsePromText: errors', () => {
     ['a fractional text-format timestamp', 'm 1 1.5\n', 1, 'whole milliseconds'],
     ['garbage after the timestamp', 'm 1 2 3\n', 1, "unexpected '3'"],
     ['JSON', '{"m": 1}\n', 1, "expected a metric name or '#', found '{'"],
+    ['a hexadecimal value (JavaScript reads it, Prometheus does not)', 'm 0x1A\n', 1, "'0x1A'"],
   ])('%s: PromParseError E_PARSE naming the line', (_what, body, line, text) => {
     const err = parseError(body);
     expect(err.code).toBe('E_PARSE');

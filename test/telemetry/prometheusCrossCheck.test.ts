@@ -106,7 +106,12 @@ async function freePort(): Promise<number> {
 async function until(what: string, check: () => Promise<boolean> | boolean, ms: number) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
