@@ -34,8 +34,9 @@ export function register(program: Command): void {
   const command = program
     .command('sim')
     .description(
-      'serve the embedded vLLM simulator: OpenAI-compatible API and /metrics with vLLM V1 names,\n' +
-        'continuous batching with a KV cache, step times from a roofline calibrated on the paper',
+      'serve the embedded vLLM simulator: OpenAI-compatible API and /metrics with vLLM V1 ' +
+        'names; continuous batching with a KV cache, step times from a roofline calibrated on ' +
+        'the paper',
     )
     .option('--port <port>', 'TCP port (0 picks a free one)', port('--port'), 8000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')

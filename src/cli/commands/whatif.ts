@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { finiteOrNull } from '../../cost/costModel.ts';
 import { resolveProfile } from '../../sim/profiles.ts';
 import { predictCostCurve, type WhatIfResult } from '../../sim/whatif.ts';
@@ -10,6 +11,14 @@ import {
   positiveNumber,
   withExamples,
 } from '../context.ts';
+
+const seedParser = (raw: string): number => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`--seed must be a whole number ≥ 0 (got '${raw}')`);
+  }
+  return value;
+};
 
 interface WhatIfOptions {
   profile: string;
@@ -28,8 +37,9 @@ export function register(program: Command): void {
   const command = program
     .command('whatif')
     .description(
-      'predict the cost curve of a hardware/model profile without a server: the simulator\n' +
-        "replays the paper's benchmark protocol offline at each rate (prediction, not measurement)",
+      'predict the cost curve of a hardware/model profile without a server: the simulator ' +
+        "replays the paper's benchmark protocol offline at each rate (a prediction, not a " +
+        'measurement)',
     )
     .requiredOption(
       '--profile <name>',
@@ -74,7 +84,7 @@ export function register(program: Command): void {
       'USD per GPU-hour (default: the catalogue price of the GPU)',
       positiveNumber('--gpu-price'),
     )
-    .option('--seed <n>', 'seed of the arrival times', positiveInteger('--seed'), 1)
+    .option('--seed <n>', 'seed of the arrival times (0 is the calibration’s)', seedParser, 0)
     .option('--json', 'print the prediction as JSON')
     .action((options: WhatIfOptions, cmd: Command) => {
       const ctx = contextFrom(cmd);
