@@ -7,7 +7,8 @@
 import type { SloSpec, StepRecord } from '../harness/records.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { loadPoints, usableStep } from './aggregate.ts';
-import { type RequestsPass, recomputeFromRequests, stepKey } from './requestStats.ts';
+import { stepKey } from './requestStats.ts';
+import { type RequestsPass, recomputeFromRequests } from './requestsPass.ts';
 import { loadRunFiles } from './runFiles.ts';
 import { sloCapacity } from './sloCapacity.ts';
 import { analyzeStep, withThetaMax } from './steps.ts';

@@ -16,12 +16,30 @@ export interface JsonlReadResult {
 
 const NEWLINE = 0x0a;
 
-/** Calls `onValue` for every non-blank line of `path`, in order, with its 1-based number. */
+export interface JsonlRange {
+  /** First byte to read; must be the start of a line. */
+  start?: number;
+  /** Byte after the last one to read; must follow a newline, or be the end of the file. */
+  end?: number;
+}
+
+/**
+ * Calls `onValue` for every non-blank line of `path` (or of a byte range of it), in order, with
+ * its 1-based number counted from the start of the range.
+ */
 export async function readJsonl(
   path: string,
   onValue: (value: unknown, lineNumber: number) => void,
+  range: JsonlRange = {},
 ): Promise<JsonlReadResult> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (range.end !== undefined && range.end <= (range.start ?? 0)) {
+    return { lines: 0, truncatedLastLine: false };
+  }
+  const stream = createReadStream(path, {
+    highWaterMark: 1 << 20,
+    start: range.start,
+    end: range.end === undefined ? undefined : range.end - 1,
+  });
   let carry: Buffer | null = null;
   let lineNumber = 0;
 

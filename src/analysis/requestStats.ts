@@ -1,18 +1,27 @@
 /**
  * Step statistics recomputed from requests.jsonl, one pass, constant memory per request: only
- * the latency numbers needed for exact percentiles are kept, never the records. The SLO verdict
- * is the one of slo.ts (same good-request rule, same percentile checks), fed incrementally.
+ * the latency numbers needed for exact percentiles are kept (in growable Float64Arrays), never
+ * the records. The SLO verdict is the one of slo.ts (same good-request rule, same percentile
+ * checks), fed incrementally. Accumulators can be shipped between threads (`toState`) and
+ * merged, so several workers can read parts of one file.
  */
 
 import type { SloSpec, StepSlo } from '../harness/records.ts';
 import type { ErrorClass, LatencyStats, RequestRecord } from '../load/types.ts';
 import { inputError } from '../util/errors.ts';
-import { latencyStats, percentileSorted, sortedFinite } from '../util/stats.ts';
-import { readJsonl } from './jsonl.ts';
-import { isGoodRequest, requestMetricMs } from './slo.ts';
+import { mean, percentileSorted } from '../util/stats.ts';
+import { goodRequestTest, requestMetricMs } from './slo.ts';
 
 const SLO_METRICS = ['ttftMs', 'tpotMs', 'itlMs', 'e2eMs'] as const;
 type SloMetric = (typeof SLO_METRICS)[number];
+const LATENCY_FIELDS = [
+  'ttftMs',
+  'ttftFromIntendedMs',
+  'tpotMs',
+  'e2eMs',
+  'e2eFromIntendedMs',
+] as const;
+type LatencyField = (typeof LATENCY_FIELDS)[number];
 
 export interface RecomputedStep {
   records: number;
@@ -31,117 +40,185 @@ export interface RecomputedStep {
   meanRequestedOutputTokens: number | null;
   /** Mean of end − sent over measured requests that were sent: Little's W. */
   meanTimeInSystemS: number | null;
-  latency: {
-    ttftMs: LatencyStats;
-    ttftFromIntendedMs: LatencyStats;
-    tpotMs: LatencyStats;
-    e2eMs: LatencyStats;
-    e2eFromIntendedMs: LatencyStats;
-  };
+  latency: Record<LatencyField, LatencyStats>;
   slo: StepSlo | null;
 }
 
 export const stepKey = (variant: string, stepIndex: number, repeat: number): string =>
   `${variant}\u0000${stepIndex}\u0000${repeat}`;
 
-const pushFinite = (into: number[], value: number | null | undefined) => {
-  if (typeof value === 'number' && Number.isFinite(value)) into.push(value);
-};
+/** Append-only numbers in a Float64Array that doubles when full. */
+class Values {
+  buffer: Float64Array;
+  length = 0;
+
+  constructor(initial: Float64Array = new Float64Array(64), length = 0) {
+    this.buffer = initial;
+    this.length = length;
+  }
+
+  push(value: number | null | undefined): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    if (this.length === this.buffer.length) {
+      const grown = new Float64Array(this.buffer.length * 2);
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    this.buffer[this.length++] = value;
+  }
+
+  append(other: Float64Array): void {
+    if (this.length + other.length > this.buffer.length) {
+      const grown = new Float64Array(Math.max(this.buffer.length * 2, this.length + other.length));
+      grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    this.buffer.set(other, this.length);
+    this.length += other.length;
+  }
+
+  /** The values, sorted ascending in place. */
+  sorted(): Float64Array {
+    return this.buffer.subarray(0, this.length).sort();
+  }
+
+  /** A compact copy, for shipping to another thread. */
+  compact(): Float64Array {
+    return this.buffer.slice(0, this.length);
+  }
+}
+
+/** count, mean, p50, p90, p99, max — what util/stats latencyStats gives for the same values. */
+function statsOf(values: Values): LatencyStats {
+  const sorted = values.sorted();
+  return {
+    count: sorted.length,
+    meanMs: mean(sorted),
+    p50Ms: percentileSorted(sorted, 50),
+    p90Ms: percentileSorted(sorted, 90),
+    p99Ms: percentileSorted(sorted, 99),
+    maxMs: sorted.length ? (sorted[sorted.length - 1] as number) : null,
+  };
+}
+
+const COUNTERS = [
+  'records',
+  'measured',
+  'ok',
+  'failed',
+  'incomplete',
+  'tokensInWindow',
+  'promptSum',
+  'promptCount',
+  'outputSum',
+  'outputCount',
+  'requestedSum',
+  'systemSumMs',
+  'systemCount',
+  'good',
+  'goodTokens',
+] as const;
+type Counters = Record<(typeof COUNTERS)[number], number>;
+
+/** Everything an accumulator holds, as plain data (structured-clone friendly). */
+export interface AccumulatorState {
+  counters: Counters;
+  errors: Partial<Record<ErrorClass, number>>;
+  values: Record<LatencyField, Float64Array>;
+  sloValues: Array<[SloMetric, Float64Array]>;
+}
 
 /** Accumulates one step's requests; `finish()` gives the statistics. */
 export class StepAccumulator {
-  private records = 0;
-  private measured = 0;
-  private ok = 0;
-  private failed = 0;
-  private incomplete = 0;
+  private readonly c: Counters = Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Counters;
   private readonly errors: Partial<Record<ErrorClass, number>> = {};
-  private tokensInWindow = 0;
-  private promptSum = 0;
-  private promptCount = 0;
-  private outputSum = 0;
-  private outputCount = 0;
-  private requestedSum = 0;
-  private systemSumMs = 0;
-  private systemCount = 0;
-  private good = 0;
-  private goodTokens = 0;
-  private readonly values = {
-    ttftMs: [] as number[],
-    ttftFromIntendedMs: [] as number[],
-    tpotMs: [] as number[],
-    e2eMs: [] as number[],
-    e2eFromIntendedMs: [] as number[],
-  };
-  private readonly sloValues = new Map<SloMetric, number[]>();
+  private readonly values = Object.fromEntries(
+    LATENCY_FIELDS.map((f) => [f, new Values()]),
+  ) as Record<LatencyField, Values>;
+  private readonly sloValues = new Map<SloMetric, Values>();
+  private readonly isGood: ((record: RequestRecord) => boolean) | null;
 
   constructor(private readonly slo: SloSpec | null) {
-    if (slo) for (const m of SLO_METRICS) if (slo[m]) this.sloValues.set(m, []);
+    this.isGood = slo ? goodRequestTest(slo) : null;
+    if (slo) for (const m of SLO_METRICS) if (slo[m]) this.sloValues.set(m, new Values());
   }
 
   add(record: RequestRecord): void {
-    this.records += 1;
-    this.tokensInWindow += record.outputTokensInWindow;
+    const c = this.c;
+    c.records += 1;
+    c.tokensInWindow += record.outputTokensInWindow;
     if (record.phase !== 'measure') return;
 
-    this.measured += 1;
-    this.requestedSum += record.requestedOutputTokens;
+    c.measured += 1;
+    c.requestedSum += record.requestedOutputTokens;
     if (record.sentAtMs !== null) {
-      this.systemSumMs += record.endAtMs - record.sentAtMs;
-      this.systemCount += 1;
+      c.systemSumMs += record.endAtMs - record.sentAtMs;
+      c.systemCount += 1;
     }
-    if (this.slo && isGoodRequest(record, this.slo)) {
-      this.good += 1;
-      this.goodTokens += record.outputTokens ?? 0;
+    if (this.isGood?.(record)) {
+      c.good += 1;
+      c.goodTokens += record.outputTokens ?? 0;
     }
     if (!record.ok) {
       const cls = record.error?.class ?? 'malformed_stream';
       this.errors[cls] = (this.errors[cls] ?? 0) + 1;
-      this.failed += 1;
-      if (cls === 'incomplete') this.incomplete += 1;
+      c.failed += 1;
+      if (cls === 'incomplete') c.incomplete += 1;
       return;
     }
 
-    this.ok += 1;
+    c.ok += 1;
     if (record.promptTokens !== null) {
-      this.promptSum += record.promptTokens;
-      this.promptCount += 1;
+      c.promptSum += record.promptTokens;
+      c.promptCount += 1;
     }
     if (record.outputTokens !== null) {
-      this.outputSum += record.outputTokens;
-      this.outputCount += 1;
+      c.outputSum += record.outputTokens;
+      c.outputCount += 1;
     }
-    const v = this.values;
-    pushFinite(v.ttftMs, record.ttftMs);
-    pushFinite(v.ttftFromIntendedMs, record.ttftFromIntendedMs);
-    pushFinite(v.tpotMs, record.tpotMs);
-    pushFinite(v.e2eMs, record.e2eMs);
-    pushFinite(v.e2eFromIntendedMs, record.e2eFromIntendedMs);
-    for (const [metric, into] of this.sloValues) pushFinite(into, requestMetricMs(record, metric));
+    for (const field of LATENCY_FIELDS) this.values[field].push(record[field]);
+    for (const [metric, into] of this.sloValues) into.push(requestMetricMs(record, metric));
+  }
+
+  toState(): AccumulatorState {
+    return {
+      counters: { ...this.c },
+      errors: { ...this.errors },
+      values: Object.fromEntries(
+        LATENCY_FIELDS.map((f) => [f, this.values[f].compact()]),
+      ) as AccumulatorState['values'],
+      sloValues: [...this.sloValues].map(([m, v]) => [m, v.compact()]),
+    };
+  }
+
+  /** Adds another accumulator's state (same SLO) to this one. */
+  merge(state: AccumulatorState): void {
+    for (const k of COUNTERS) this.c[k] += state.counters[k];
+    for (const [cls, n] of Object.entries(state.errors) as Array<[ErrorClass, number]>) {
+      this.errors[cls] = (this.errors[cls] ?? 0) + n;
+    }
+    for (const f of LATENCY_FIELDS) this.values[f].append(state.values[f]);
+    for (const [metric, values] of state.sloValues) this.sloValues.get(metric)?.append(values);
   }
 
   finish(): RecomputedStep {
-    const v = this.values;
+    const c = this.c;
     return {
-      records: this.records,
-      measuredRequests: this.measured,
-      ok: this.ok,
-      failed: this.failed,
-      incomplete: this.incomplete,
+      records: c.records,
+      measuredRequests: c.measured,
+      ok: c.ok,
+      failed: c.failed,
+      incomplete: c.incomplete,
       errorsByClass: { ...this.errors },
-      outputTokensInWindow: this.tokensInWindow,
-      measuredOutputTokens: this.outputSum,
-      meanPromptTokens: this.promptCount ? this.promptSum / this.promptCount : null,
-      meanOutputTokens: this.outputCount ? this.outputSum / this.outputCount : null,
-      meanRequestedOutputTokens: this.measured ? this.requestedSum / this.measured : null,
-      meanTimeInSystemS: this.systemCount ? this.systemSumMs / this.systemCount / 1000 : null,
-      latency: {
-        ttftMs: latencyStats(v.ttftMs),
-        ttftFromIntendedMs: latencyStats(v.ttftFromIntendedMs),
-        tpotMs: latencyStats(v.tpotMs),
-        e2eMs: latencyStats(v.e2eMs),
-        e2eFromIntendedMs: latencyStats(v.e2eFromIntendedMs),
-      },
+      outputTokensInWindow: c.tokensInWindow,
+      measuredOutputTokens: c.outputSum,
+      meanPromptTokens: c.promptCount ? c.promptSum / c.promptCount : null,
+      meanOutputTokens: c.outputCount ? c.outputSum / c.outputCount : null,
+      meanRequestedOutputTokens: c.measured ? c.requestedSum / c.measured : null,
+      meanTimeInSystemS: c.systemCount ? c.systemSumMs / c.systemCount / 1000 : null,
+      latency: Object.fromEntries(
+        LATENCY_FIELDS.map((f) => [f, statsOf(this.values[f])]),
+      ) as RecomputedStep['latency'],
       slo: this.slo ? this.sloVerdict(this.slo) : null,
     };
   }
@@ -150,7 +227,7 @@ export class StepAccumulator {
   private sloVerdict(slo: SloSpec): StepSlo {
     const checks = [...this.sloValues].map(([metric, values]) => {
       const bound = slo[metric] as { percentile: number; maxMs: number };
-      const valueMs = percentileSorted(sortedFinite(values), bound.percentile);
+      const valueMs = percentileSorted(values.sorted(), bound.percentile);
       return {
         metric,
         percentile: bound.percentile,
@@ -159,23 +236,25 @@ export class StepAccumulator {
         ok: valueMs === null ? null : valueMs <= bound.maxMs,
       };
     });
-    const attainment = this.measured ? this.good / this.measured : null;
+    const measured = this.c.measured;
+    const attainment = measured ? this.c.good / measured : null;
     const met =
       attainment === null
         ? null
         : attainment >= slo.attainment && checks.every((check) => check.ok !== false);
     return {
-      goodRequests: this.good,
-      measuredRequests: this.measured,
+      goodRequests: this.c.good,
+      measuredRequests: measured,
       attainment,
-      goodOutputTokens: this.goodTokens,
+      goodOutputTokens: this.c.goodTokens,
       met,
       checks,
     };
   }
 }
 
-function checkRecord(value: unknown, path: string, line: number): RequestRecord {
+/** The fields the analyzer reads, checked once per line; errors name file, line and field. */
+export function checkRecord(value: unknown, path: string, line: number): RequestRecord {
   const fail = (field: string, want: string) =>
     inputError(`${path}:${line}: field '${field}' must be ${want}`);
   if (typeof value !== 'object' || value === null) throw fail('(record)', 'a JSON object');
@@ -190,29 +269,34 @@ function checkRecord(value: unknown, path: string, line: number): RequestRecord 
   return value as RequestRecord;
 }
 
-export interface RequestsPass {
-  byStep: Map<string, RecomputedStep>;
-  lines: number;
-  truncatedLastLine: boolean;
-}
+/** Routes records to one accumulator per step. */
+export class StepAccumulators {
+  readonly byKey = new Map<string, StepAccumulator>();
 
-/** Streams requests.jsonl once and returns per-step statistics keyed by `stepKey`. */
-export async function recomputeFromRequests(
-  path: string,
-  slo: SloSpec | null,
-): Promise<RequestsPass> {
-  const accumulators = new Map<string, StepAccumulator>();
-  const result = await readJsonl(path, (value, line) => {
-    const record = checkRecord(value, path, line);
-    const key = stepKey(record.variant, record.stepIndex, record.repeat);
-    let acc = accumulators.get(key);
+  constructor(private readonly slo: SloSpec | null) {}
+
+  private get(key: string): StepAccumulator {
+    let acc = this.byKey.get(key);
     if (!acc) {
-      acc = new StepAccumulator(slo);
-      accumulators.set(key, acc);
+      acc = new StepAccumulator(this.slo);
+      this.byKey.set(key, acc);
     }
-    acc.add(record);
-  });
-  const byStep = new Map<string, RecomputedStep>();
-  for (const [key, acc] of accumulators) byStep.set(key, acc.finish());
-  return { byStep, lines: result.lines, truncatedLastLine: result.truncatedLastLine };
+    return acc;
+  }
+
+  add(record: RequestRecord): void {
+    this.get(stepKey(record.variant, record.stepIndex, record.repeat)).add(record);
+  }
+
+  merge(states: Array<[string, AccumulatorState]>): void {
+    for (const [key, state] of states) this.get(key).merge(state);
+  }
+
+  states(): Array<[string, AccumulatorState]> {
+    return [...this.byKey].map(([key, acc]) => [key, acc.toState()]);
+  }
+
+  finish(): Map<string, RecomputedStep> {
+    return new Map([...this.byKey].map(([key, acc]) => [key, acc.finish()]));
+  }
 }

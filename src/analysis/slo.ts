@@ -88,3 +88,23 @@ export function evaluateStepSlo(measured: RequestRecord[], slo: SloSpec): StepSl
     checks,
   };
 }
+
+/**
+ * `isGoodRequest` with the bounds looked up once: the same rule, for a caller judging a million
+ * requests against one SLO.
+ */
+export function goodRequestTest(slo: SloSpec): (record: RequestRecord) => boolean {
+  const bounds = boundsOf(slo);
+  return (record) => {
+    if (!record.ok) return false;
+    for (const [metric, bound] of bounds) {
+      const value = requestMetricMs(record, metric);
+      if (value === null) {
+        if (metric === 'tpotMs' || metric === 'itlMs') continue;
+        return false;
+      }
+      if (value > bound.maxMs) return false;
+    }
+    return true;
+  };
+}

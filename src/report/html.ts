@@ -16,6 +16,7 @@ body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #1b1b1b;
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.86em; }
 th, td { border: 1px solid #d0d0d0; padding: 3px 7px; text-align: right; vertical-align: top; }
+td:not(.t) { white-space: nowrap; }
 th { background: #f2f4f7; } td.t, th.t { text-align: left; }
 figure { margin: 1.5em 0; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; max-width: 880px; display: block; }

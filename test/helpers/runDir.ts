@@ -46,6 +46,8 @@ export interface SyntheticRunSpec {
   writeRequests?: boolean;
   /** Multiplicative log-normal noise on θ per step (seeded). */
   noise?: { seed: number; relStdev: number };
+  /** Give successful requests per-token ITL and chunk-gap statistics, as real records have. */
+  withItl?: boolean;
   /** Last chance to alter a step record before it is written (degraded copies, failures). */
   patchStep?: (step: StepRecord) => void;
 }
@@ -79,6 +81,18 @@ function seededNormal(seed: number): () => number {
     return ((state >>> 0) + 0.5) / 4294967296;
   };
   return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+function itlDetail(tpotMs: number, outputTokens: number): Partial<RequestRecord> {
+  const stats = {
+    count: outputTokens - 1,
+    meanMs: tpotMs,
+    p50Ms: tpotMs,
+    p90Ms: tpotMs * 1.1,
+    p99Ms: tpotMs * 1.2,
+    maxMs: tpotMs * 1.5,
+  };
+  return { itl: stats, chunkGaps: stats, chunks: outputTokens };
 }
 
 function manifestOf(spec: SyntheticRunSpec): RunManifest {
@@ -216,6 +230,7 @@ export async function writeSyntheticRun(spec: SyntheticRunSpec): Promise<Synthet
               outputTokens,
               outputTokensSource: 'usage',
               outputTokensInWindow: inWindow,
+              ...(spec.withItl ? itlDetail(tpot, outputTokens) : {}),
             });
           } else {
             record = request(v, labels, i, {

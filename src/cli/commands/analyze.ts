@@ -28,6 +28,8 @@ export function register(program: Command): void {
     .action(async (runDir: string, flags: AnalyzeFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const slo = flags.slo ? parseSloFlag(flags.slo) : null;
+      // Load the chart library (~0.8 s) while requests.jsonl is read by worker threads.
+      void import('echarts').catch(() => undefined);
       const analysis = await analyzeRun(runDir, { slo });
       for (const warning of analysis.warnings) ctx.log.warn(warning);
 
