@@ -9,7 +9,7 @@ function escapeValue(value: string): string {
  * `a="1",b="x"` with label names sorted, leaving out `skip` (e.g. `le`, `pid`). Values are
  * escaped as in the exposition, so two different label sets never share a signature.
  */
-export function seriesKey(labels: Record<string, string>, skip?: string, skip2?: string): string {
+export function seriesKey(labels: Record<string, string>, skip?: string): string {
   const names = Object.keys(labels);
   let sorted = true;
   for (let i = 1; i < names.length; i++) {
@@ -21,7 +21,7 @@ export function seriesKey(labels: Record<string, string>, skip?: string, skip2?:
   if (!sorted) names.sort();
   let key = '';
   for (const name of names) {
-    if (name === skip || name === skip2) continue;
+    if (name === skip) continue;
     if (key !== '') key += ',';
     key += `${name}="${escapeValue(labels[name]!)}"`;
   }

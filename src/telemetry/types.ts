@@ -147,7 +147,13 @@ export interface CounterReset {
   after: number;
 }
 
-/** What `inspect --json` prints and what windows of the meter and the scraper carry. */
+/**
+ * What `inspect --json` prints and what windows of the meter and the scraper carry. Over a
+ * window, `latencyMs` and `lengths` come from histogram bucket deltas (quantiles as Prometheus'
+ * `histogram_quantile`, means from Δsum/Δcount, `count` = Δcount). For a single snapshot
+ * (`windowSeconds` null) rates, increases and Little's law are null, `totals` is filled, and
+ * `latencyMs`, `lengths` and `prefixCacheHitRate` cover the server's whole life.
+ */
 export interface WindowStats {
   windowSeconds: number | null;
   startMs: number | null;
@@ -190,7 +196,7 @@ export interface WindowStats {
 
 /*
  * Entry points (implemented in this folder):
- *   parsePromText(text: string): ParsedMetrics                           — promText.ts
+ *   parsePromText(text: string, options?: { source?; format? }): ParsedMetrics — promText.ts
  *     throws PromParseError (code E_PARSE, with `line`) on malformed input
  *   snapshotFromMetrics(parsed: ParsedMetrics, timeMs: number): VllmSnapshot  — vllmModel.ts
  *   windowBetween(prev: VllmSnapshot | null, cur: VllmSnapshot): WindowStats  — windows.ts
@@ -199,4 +205,6 @@ export interface WindowStats {
  *   scrapeMetrics(url: string, opts: { timeoutMs: number; signal?: AbortSignal })
  *     : Promise<{ text: string; contentType: string | null; elapsedMs: number }> — scrape.ts
  *     throws CostMeterError naming the URL (unreachable, HTTP status, HTML instead of metrics)
+ *   closeScrapeAgent(): Promise<void> — closes the shared keep-alive Agent     — scrape.ts
+ *   formatWindow(stats: WindowStats, source: string): string — the inspect table — windowTable.ts
  */

@@ -75,8 +75,8 @@ function histogramSeries(index: SampleIndex, base: string): Record<string, Serie
     sum?: number;
   }
   const parts = new Map<string, Parts>();
-  const partsOf = (labels: Record<string, string>, skipLe: boolean): Parts => {
-    const key = seriesKey(labels, skipLe ? 'le' : undefined);
+  const partsOf = (labels: Record<string, string>): Parts => {
+    const key = seriesKey(labels, 'le');
     let p = parts.get(key);
     if (!p) {
       const { le: _, ...rest } = labels;
@@ -89,12 +89,12 @@ function histogramSeries(index: SampleIndex, base: string): Record<string, Serie
     const raw = s.labels.le;
     const le = raw === undefined ? undefined : parseFloatToken(raw);
     if (le === undefined || Number.isNaN(le)) continue; // a bucket without a bound has no place
-    const p = partsOf(s.labels, true);
+    const p = partsOf(s.labels);
     if (le === Number.POSITIVE_INFINITY) p.inf = s.value;
     else p.bounds.set(le, s.value);
   }
-  for (const s of index.get(`${base}_count`) ?? []) partsOf(s.labels, false).count = s.value;
-  for (const s of index.get(`${base}_sum`) ?? []) partsOf(s.labels, false).sum = s.value;
+  for (const s of index.get(`${base}_count`) ?? []) partsOf(s.labels).count = s.value;
+  for (const s of index.get(`${base}_sum`) ?? []) partsOf(s.labels).sum = s.value;
 
   const out: Record<string, SeriesHistogram> = {};
   for (const [key, p] of parts) {

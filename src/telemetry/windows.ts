@@ -62,11 +62,16 @@ function totalOf(parts: Map<string, SeriesValue> | undefined): number | null {
   return finite(total);
 }
 
-function groupBy(parts: Iterable<SeriesValue>, label: string): Record<string, number> | null {
+/** Sums by a label's value; series without the label go under `missing`, or are left out. */
+function groupBy(
+  parts: Iterable<SeriesValue>,
+  label: string,
+  missing?: string,
+): Record<string, number> | null {
   const out: Record<string, number> = {};
   let any = false;
   for (const p of parts) {
-    const key = p.labels[label];
+    const key = p.labels[label] ?? missing;
     if (key === undefined) continue;
     any = true;
     out[key] = (out[key] ?? 0) + p.value;
@@ -159,8 +164,9 @@ function single(cur: VllmSnapshot): WindowStats {
 }
 
 function perModel(inc: Increases, seconds: number): WindowStats['byModel'] {
-  const tokens = groupBy(inc.counters.generationTokens?.values() ?? [], 'model_name') ?? {};
-  const requests = groupBy(inc.counters.requestsFinished?.values() ?? [], 'model_name') ?? {};
+  // Keyed like the snapshot's byModel: series without model_name under ''.
+  const tokens = groupBy(inc.counters.generationTokens?.values() ?? [], 'model_name', '') ?? {};
+  const requests = groupBy(inc.counters.requestsFinished?.values() ?? [], 'model_name', '') ?? {};
   const out: WindowStats['byModel'] = {};
   for (const model of new Set([...Object.keys(tokens), ...Object.keys(requests)])) {
     out[model] = {

@@ -230,6 +230,8 @@ ${v1 ? 'vllm:request_queue_time_seconds' : 'vllm:time_in_queue_requests'}_sum{mo
     const w = windowBetween(snap(body(10), T), snap(body(70), T + 2000));
     expect(w.rates.outputTokensPerS).toBe(30);
     expect(w.vllmNames.names.generationTokens).toBe('vllm:generation_tokens');
+    // No model_name label: the breakdown keys it under '', as the snapshot's byModel does.
+    expect(w.byModel).toEqual({ '': { outputTokensPerS: 30, requestsPerS: null } });
   });
 
   it('a KV gauge repeated per process (pid label) collapses with max, per engine', () => {
