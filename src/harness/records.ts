@@ -58,6 +58,16 @@ export interface RunManifest {
   /** Where a run came from when it was not measured by this tool. */
   importedFrom?: { tool: string; files: string[] };
   slo: SloSpec | null;
+  /** Run id: seeds the per-run prompt salt, kept across `--resume` so plans stay identical. */
+  runId?: string;
+  /** sha256 of the resolved scenario (before redaction): `--resume` refuses a changed one. */
+  scenarioSha256?: string;
+  /** One entry per `--resume`, with what was discarded from the unfinished step. */
+  resumes?: Array<{ at: string; droppedSteps: number; droppedRequests: number }>;
+  /** Per variant, for `sweep.kind: auto`: the rates tried and why the search stopped. */
+  autoSweep?: Record<string, { ratesRps: number[]; stopReason: string | null }>;
+  /** Why the run failed or was interrupted, in one line. */
+  error?: string | null;
 }
 
 export interface StepLatency {
@@ -96,7 +106,12 @@ export interface StepSlo {
   }>;
 }
 
-/** One line of steps.jsonl: one variant × λ × repeat. */
+/**
+ * One line of steps.jsonl: one variant × λ × repeat. Counts (`ok`, `failed`, `incomplete`,
+ * `errorsByClass`) and latency statistics cover the measured requests; `sent` the whole step.
+ * θ counts output tokens that arrived inside the measured window, from every request that
+ * succeeded, whenever it was sent.
+ */
 export interface StepRecord {
   v: 1;
   variant: string;
@@ -165,9 +180,10 @@ export interface GpuSampleLine {
   gpus: Array<{
     index: number;
     name: string;
-    utilPercent: number;
-    powerWatts: number;
-    memoryUsedMiB: number;
-    memoryTotalMiB: number;
+    /** null where nvidia-smi printed N/A or [Not Supported] (MIG slices, some boards). */
+    utilPercent: number | null;
+    powerWatts: number | null;
+    memoryUsedMiB: number | null;
+    memoryTotalMiB: number | null;
   }>;
 }

@@ -1,0 +1,97 @@
+/**
+ * Small HTTP questions to a server: is it ready, which model does it serve, which version is
+ * it. Each has a short timeout and answers with values or a one-line reason, never a stack.
+ */
+
+import { request } from 'undici';
+import { describeError, inputError } from '../util/errors.ts';
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** GET with a timeout; throws with a short reason (refused, timeout) on transport failure. */
+export async function httpGet(
+  url: string,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+): Promise<HttpAnswer> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const res = await request(url, { method: 'GET', headers, signal: both });
+  const body = await res.body.text();
+  return { status: res.statusCode, body };
+}
+
+/** A short reason for a failed request: `connection refused`, `timeout`, … */
+export function transportReason(err: unknown): string {
+  const code =
+    (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
+  if ((err as Error).name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT')
+    return 'timeout';
+  return describeError(err);
+}
+
+export const authHeaders = (apiKey: string | null): Record<string, string> =>
+  apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+
+/** The ids listed by GET /v1/models. */
+export async function listModels(baseUrl: string, apiKey: string | null): Promise<string[]> {
+  const url = new URL('/v1/models', baseUrl).toString();
+  let answer: HttpAnswer;
+  try {
+    answer = await httpGet(url, 10_000, authHeaders(apiKey));
+  } catch (err) {
+    throw inputError(`cannot list models at ${url}: ${transportReason(err)}`);
+  }
+  if (answer.status !== 200) {
+    throw inputError(`cannot list models at ${url}: HTTP ${answer.status}; set 'model:' instead`);
+  }
+  try {
+    const data = (JSON.parse(answer.body) as { data?: Array<{ id?: unknown }> }).data ?? [];
+    return data.map((m) => m.id).filter((id): id is string => typeof id === 'string');
+  } catch {
+    throw inputError(`${url} did not answer JSON; is this an OpenAI-compatible server?`);
+  }
+}
+
+/** `model:` when given, else the one model the server lists; errors say what to set. */
+export async function discoverModel(
+  baseUrl: string,
+  apiKey: string | null,
+  where: string,
+): Promise<string> {
+  const models = await listModels(baseUrl, apiKey);
+  const url = new URL('/v1/models', baseUrl).toString();
+  if (models.length === 1) return models[0] as string;
+  if (models.length === 0) {
+    throw inputError(`${where} model: not set, and ${url} lists no model; add 'model: <name>'`);
+  }
+  throw inputError(
+    `${where} model: not set, and ${url} lists ${models.length} (${models.join(', ')}); ` +
+      "add 'model: <name>'",
+  );
+}
+
+/** The server's version from GET /version (vLLM: {"version": "0.x"}), or null. */
+export async function serverVersion(
+  baseUrl: string,
+  apiKey: string | null,
+): Promise<string | null> {
+  try {
+    const answer = await httpGet(
+      new URL('/version', baseUrl).toString(),
+      5000,
+      authHeaders(apiKey),
+    );
+    if (answer.status !== 200) return null;
+    const version = (JSON.parse(answer.body) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : null;
+  } catch {
+    return null;
+  }
+}

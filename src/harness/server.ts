@@ -1,0 +1,226 @@
+/**
+ * The lifecycle of a scenario's `server`: pick the port, start the argv (never through a shell)
+ * under serverGuard.mjs in its own process group with its output in server-<variant>.log, wait
+ * until the readiness URL answers 200, and stop the whole group afterwards — SIGTERM, then
+ * SIGKILL after the grace period. The guard also stops it if this process dies, even by SIGKILL.
+ */
+
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { execa } from 'execa';
+import { CostMeterError, runError } from '../util/errors.ts';
+import { httpGet, transportReason } from './probe.ts';
+import type { ResolvedServer } from './scenario/resolve.ts';
+
+const GUARD = new URL('./serverGuard.mjs', import.meta.url).pathname;
+const POLL_MS = 250;
+
+/** Process groups still running, killed outright if this process exits without stopping them. */
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** A free TCP port on 127.0.0.1 (closed again at once: the server binds it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const substitutePort = (text: string, port: number) =>
+  text.replaceAll('{port}', String(port));
+
+export interface ServerExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface StartedServer {
+  baseUrl: string;
+  port: number;
+  /** The guard's pid, which is also the process group id. */
+  pgid: number;
+  logPath: string;
+  argv: string[];
+  /** True once the process has exited. */
+  readonly exited: boolean;
+  stop(): Promise<ServerExit>;
+}
+
+export interface StartServerOptions {
+  variant: string;
+  logPath: string;
+  signal?: AbortSignal;
+  onStatus?: (message: string) => void;
+}
+
+/** The server's own last line, else the guard's last note (e.g. "cannot start …: ENOENT"). */
+function lastLogLine(path: string): string {
+  try {
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    const own = lines.filter((l) => l !== '' && !l.startsWith('#'));
+    if (own.length > 0) return own[own.length - 1] as string;
+    const notes = lines.filter((l) => / guard: (cannot|server)/.test(l));
+    return notes[notes.length - 1]?.replace(/^# \S+ guard: /, '') ?? '(empty log)';
+  } catch {
+    return '(no log)';
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/** Starts the server and resolves once it is ready; on any failure nothing is left running. */
+export async function startServer(
+  spec: ResolvedServer,
+  options: StartServerOptions,
+): Promise<StartedServer> {
+  const port = spec.port === 'auto' ? await freePort() : spec.port;
+  const argv = spec.command.map((a) => substitutePort(a, port));
+  const baseUrl = substitutePort(spec.baseUrl, port).replace(/\/+$/, '');
+  const readyUrl = new URL(substitutePort(spec.readiness, port), `${baseUrl}/`).toString();
+  const env = Object.fromEntries(
+    Object.entries(spec.env).map(([k, v]) => [k, substitutePort(v, port)]),
+  );
+
+  appendFileSync(
+    options.logPath,
+    `# ${new Date().toISOString()} vllm-cost-meter: variant ${options.variant}: ${argv.join(' ')} ` +
+      `(cwd ${spec.cwd})\n`,
+  );
+  // Both streams append to the one log (O_APPEND keeps their lines whole).
+  const logFile = { file: options.logPath, append: true } as const;
+  const graceMs = Math.round(spec.stopTimeoutSeconds * 1000);
+  const child = execa(process.execPath, [GUARD, String(graceMs), ...argv], {
+    cwd: spec.cwd,
+    env,
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    stdin: 'pipe',
+    stdout: logFile,
+    stderr: logFile,
+  });
+  const pgid = child.pid as number;
+  liveGroups.add(pgid);
+  let exit: ServerExit | null = null;
+  const exited = child.then((r) => {
+    exit = { code: r.exitCode ?? null, signal: r.signal ?? null };
+    return exit;
+  });
+  const startedAt = Date.now();
+
+  const stop = async (): Promise<ServerExit> => {
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pgid, sig);
+      } catch {
+        // the group is gone
+      }
+    };
+    if (!exit) kill('SIGTERM');
+    const timer = setTimeout(() => kill('SIGKILL'), graceMs);
+    const result = await exited;
+    clearTimeout(timer);
+    // The guard is gone; helpers the server spawned may still hold the group.
+    if (groupAlive(pgid)) {
+      kill('SIGKILL');
+      for (let i = 0; i < 20 && groupAlive(pgid); i++) await sleep(50);
+    }
+    liveGroups.delete(pgid);
+    child.stdin?.destroy();
+    return result;
+  };
+
+  const fail = async (message: string): Promise<never> => {
+    await stop();
+    throw runError(`${message}; see ${options.logPath}`);
+  };
+
+  const deadline = startedAt + spec.startupTimeoutSeconds * 1000;
+  let lastReason = 'no answer yet';
+  options.onStatus?.(`waiting for ${readyUrl}`);
+  for (;;) {
+    if (options.signal?.aborted) {
+      await stop();
+      throw new CostMeterError(
+        'E_RUN',
+        `interrupted while the server for '${options.variant}' started`,
+      );
+    }
+    if (exit) {
+      const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+      const how = (exit as ServerExit).signal
+        ? `signal ${(exit as ServerExit).signal}`
+        : `code ${(exit as ServerExit).code}`;
+      return fail(
+        `server for variant '${options.variant}' exited (${how}) after ${seconds} s, before it ` +
+          `was ready; last log line: ${JSON.stringify(lastLogLine(options.logPath))}`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      return fail(
+        `server for variant '${options.variant}' was not ready at ${readyUrl} within ` +
+          `${spec.startupTimeoutSeconds} s (last: ${lastReason}); raise server.startupTimeoutSeconds ` +
+          'if it loads slowly',
+      );
+    }
+    try {
+      // No run signal here: the loop checks it, and one listener per poll would pile up.
+      const answer = await httpGet(readyUrl, 2000);
+      if (answer.status === 200) break;
+      lastReason = `HTTP ${answer.status}`;
+    } catch (err) {
+      lastReason = transportReason(err);
+    }
+    await Promise.race([sleep(POLL_MS, options.signal), exited]);
+  }
+
+  options.onStatus?.(`ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  return {
+    baseUrl,
+    port,
+    pgid,
+    logPath: options.logPath,
+    argv,
+    get exited() {
+      return exit !== null;
+    },
+    stop,
+  };
+}
