@@ -265,6 +265,38 @@ describe('drain, abort and the concurrency cap', () => {
     expect(summary.health.reasons).toContain('interrupted');
   });
 
+  it('in-flight mean and max match the records; progress is reported', async () => {
+    const records: RequestRecord[] = [];
+    const progress: number[] = [];
+    const summary = await driveStep(
+      options({
+        baseUrl: slow.url,
+        onRecord: (r) => records.push(r),
+        onProgress: (p) => progress.push(p.inFlight),
+      }),
+    );
+    // Independently: each request is in flight over [sent, end]; integrate over the window.
+    const [start, end] = [summary.measureStartAtMs, summary.measureEndAtMs];
+    let area = 0;
+    for (const r of records)
+      area += Math.max(0, Math.min(r.endAtMs, end) - Math.max(r.sentAtMs!, start));
+    expect(summary.inFlight.mean!).toBeCloseTo(area / (end - start), 1);
+    const events = records.flatMap((r) => [
+      [r.sentAtMs!, 1],
+      [r.endAtMs, -1],
+    ]);
+    events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    let now = 0;
+    let max = 0;
+    for (const [at, d] of events) {
+      now += d!;
+      if (at! <= end) max = Math.max(max, now);
+    }
+    expect(summary.inFlight.max).toBe(max);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(Math.max(...progress)).toBeLessThanOrEqual(30);
+  });
+
   it('the cap bounds in-flight requests and records the wait separately', async () => {
     const records: RequestRecord[] = [];
     const summary = await driveStep(
