@@ -170,15 +170,18 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
     let handle: StreamHandle | null = null;
     handle = startStream(ctx, id, bodyFor(prompt, req.outputTokens), req.outputTokens, (o) => {
       ended = true;
-      if (handle) active.delete(handle);
-      inFlight.change(o.endAtMs, -1);
+      // A request that failed inside dispatch was never counted in flight.
+      if (handle) {
+        active.delete(handle);
+        inFlight.change(o.endAtMs, -1);
+      }
       complete(job, o);
       onEnd?.();
       maybeFinish();
     });
     if (!ended) {
       active.add(handle);
-      inFlight.change(clock(), +1);
+      inFlight.change(handle.sentAtMs, +1);
     }
   }
 

@@ -50,6 +50,8 @@ export interface StreamOutcome {
 }
 
 export interface StreamHandle {
+  /** Clock reading taken just before the request was handed to undici. */
+  readonly sentAtMs: number;
   cancel(reason: CancelReason): void;
 }
 
