@@ -11,7 +11,7 @@
 import { parsePromText } from '../src/telemetry/promText.ts';
 import { snapshotFromMetrics } from '../src/telemetry/vllmModel.ts';
 import { windowBetween } from '../src/telemetry/windows.ts';
-import { toOpenMetrics } from '../test/telemetry/helpers/formats.ts';
+import { HAVE_SHARED, readShared, toOpenMetrics } from '../test/telemetry/helpers/formats.ts';
 import { buildVllmBody } from './bench-parse-body.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -79,3 +79,22 @@ console.log(
     `(parse + snapshot ×2 + window); parse + snapshot of one body ${snapshotOnly.toFixed(2)} ms; ` +
     `window step alone ${windowOnly.toFixed(2)} ms`,
 );
+
+if (HAVE_SHARED) {
+  // The real vLLM 0.32.0 pair (one engine, ~60 kB each) from ../shared/fixtures/vllm-metrics.
+  const realA = readShared('v0.32.0-cpu-chat-burst-a.txt');
+  const realB = readShared('v0.32.0-cpu-chat-burst-b.txt');
+  const bytes = Buffer.byteLength(realB);
+  const parseMs = cpuMsPerCall(() => parsePromText(realB), 200);
+  const inspectMs = cpuMsPerCall(() => {
+    const x = snapshotFromMetrics(parsePromText(realA), T0);
+    windowBetween(x, snapshotFromMetrics(parsePromText(realB), T0 + 10_054));
+  }, 100);
+  console.log(
+    `real 0.32.0 body (${(bytes / 1e3).toFixed(1)} kB): parse ${parseMs.toFixed(3)} ms CPU = ` +
+      `${(bytes / 1e6 / (parseMs / 1000)).toFixed(0)} MB/s; inspect window on the real pair ` +
+      `${inspectMs.toFixed(2)} ms CPU in all`,
+  );
+} else {
+  console.log('real 0.32.0 pair: skipped (../shared/fixtures/vllm-metrics not found)');
+}
