@@ -7,7 +7,7 @@
  * exactly the span between its first and last scrape.
  */
 
-import { histogramDelta, histogramReset } from './histogram.ts';
+import { histogramDelta, histogramReset, sumHistograms } from './histogram.ts';
 import type {
   CounterConcept,
   CounterReset,
@@ -103,16 +103,6 @@ export interface Increases {
   resets: CounterReset[];
 }
 
-function addHistogram(into: HistogramData, delta: HistogramData): HistogramData {
-  const byLe = new Map<number, number>();
-  for (const b of into.buckets) byLe.set(b.le, b.count);
-  for (const b of delta.buckets) byLe.set(b.le, (byLe.get(b.le) ?? 0) + b.count);
-  const buckets = [...byLe.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([le, count]) => ({ le, count }));
-  return { buckets, count: into.count + delta.count, sum: into.sum + delta.sum };
-}
-
 /** Increases of every counter and histogram over consecutive snapshots (time-ordered). */
 export function increasesOver(snapshots: VllmSnapshot[]): Increases {
   const views = snapshots.map(seriesOf);
@@ -177,7 +167,7 @@ export function increasesOver(snapshots: VllmSnapshot[]): Increases {
           fellAfter += now.count;
         }
         const seen = acc.get(key);
-        const histogram = seen ? addHistogram(seen.histogram, delta) : delta;
+        const histogram = seen ? sumHistograms([seen.histogram, delta])! : delta;
         acc.set(key, { labels: part.labels, histogram });
       }
       if (fell) {
