@@ -49,17 +49,16 @@ function sloText(w: WindowReading, color: boolean): string {
     .join(' ');
 }
 
-function windowTable(scope: ScopeReading, color: boolean): string[] {
+function windowTable(scope: ScopeReading, color: boolean, skip: ReadonlySet<string>): string[] {
   const heads = scope.windows.map((w) => {
     const tag = windowLabel(w.windowSeconds);
     return w.filled || w.spanSeconds === null
       ? tag
       : `${tag} (filling ${Math.round(w.spanSeconds)}s)`;
   });
-  const rows: Array<[string, string[]]> = ROWS.map(([label, get]) => [
-    label,
-    scope.windows.map(get),
-  ]);
+  const rows: Array<[string, string[]]> = ROWS.filter(([label]) => !skip.has(label)).map(
+    ([label, get]) => [label, scope.windows.map(get)],
+  );
   if (scope.windows.some((w) => w.slo)) {
     rows.push(['SLO (p99)', scope.windows.map((w) => sloText(w, color))]);
   }
@@ -127,9 +126,21 @@ function replicaTable(reading: MeterReading): string[] {
   return lines;
 }
 
-export function renderDashboard(reading: MeterReading, color = true): string {
-  const main =
-    reading.scopes.find((s) => s.scope === 'fleet' || s.scope === 'server') ?? reading.scopes[0];
+/** Rows left out first when the terminal is too short for the whole frame. */
+const OPTIONAL_ROWS = [
+  'prompt len p50/p99',
+  'output len p50/p99',
+  '$ per request',
+  '$ per M input tok',
+  'preemptions/s',
+  'ITL p50/p90/p99',
+  'prefix-cache hit rate',
+  'E2E p50/p90/p99',
+  'arrivals req/s (est.)',
+  'input tok/s',
+];
+
+function header(reading: MeterReading, main: ScopeReading | undefined, color: boolean): string[] {
   const status =
     reading.status === 'ok'
       ? color
@@ -141,26 +152,65 @@ export function renderDashboard(reading: MeterReading, color = true): string {
           : 'GAP'
         : 'waiting for samples';
   const g = reading.gpu;
-  const header = [
+  const perServer = `GPU ${g.label} × ${g.gpus} at $${g.gpuHourlyUsd}/GPU-h`;
+  return [
     `${color ? pc.bold('vllm-cost-meter') : 'vllm-cost-meter'}  ${status}  ${reading.source}` +
       (reading.serverVersion ? `  vLLM ${reading.serverVersion}` : ''),
-    `model ${main?.model ?? '?'}   GPU ${g.label} × ${g.gpus} at $${g.gpuHourlyUsd}/GPU-h ` +
-      `= ${usd(main?.nodeHourlyUsd ?? g.gpuHourlyUsd * g.gpus)}/h` +
-      (reading.mode === 'prometheus' ? ` per replica, ${main?.replicas ?? 0} replicas` : ''),
+    reading.mode === 'prometheus'
+      ? `fleet of ${main?.replicas ?? 0} replicas, model ${main?.model ?? '?'}   ${perServer} ` +
+        `per replica = ${usd(main?.nodeHourlyUsd ?? 0)}/h in all`
+      : `model ${main?.model ?? '?'}   ${perServer} = ${usd(g.gpuHourlyUsd * g.gpus)}/h`,
   ];
-  const lines = [...header, ''];
-  if (main) lines.push(...windowTable(main, color), '', ...scopeFooter(main));
-  lines.push(...replicaTable(reading));
+}
+
+function gapLines(reading: MeterReading, color: boolean): string[] {
   const open = reading.gaps.at(-1);
-  if (reading.status === 'gap' && open) {
-    const text = `gap (${open.kind}) since ${new Date(open.startMs).toISOString()}: ${reading.lastError ?? open.message}`;
-    lines.push('', color ? pc.red(text) : text);
-  } else if (reading.gapsTotal > 0 && open) {
-    lines.push(
-      '',
-      `last gap: ${open.kind} ${new Date(open.startMs).toISOString()} → ` +
-        `${open.endMs ? new Date(open.endMs).toISOString() : 'open'} (${reading.gapsTotal} in all)`,
-    );
+  if (!open) return [];
+  const at = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
+  if (reading.status === 'gap') {
+    const text = `gap (${open.kind}) since ${at(open.startMs)}: ${reading.lastError ?? open.message}`;
+    return ['', color ? pc.red(text) : text];
+  }
+  return [
+    '',
+    `last gap: ${open.kind} ${at(open.startMs)} → ${at(open.endMs)} (${reading.gapsTotal} in all)`,
+  ];
+}
+
+/**
+ * One frame. With `rows` (the terminal's height), the least needed rows are left out until the
+ * frame fits, and the replica list is cut short, so the cost lines at the top stay in view.
+ */
+export function renderDashboard(
+  reading: MeterReading,
+  options: { color?: boolean; rows?: number } = {},
+): string {
+  const color = options.color ?? true;
+  const main =
+    reading.scopes.find((s) => s.scope === 'fleet' || s.scope === 'server') ?? reading.scopes[0];
+  const frame = (skip: ReadonlySet<string>, replicaLimit: number) => {
+    const lines = [...header(reading, main, color), ''];
+    if (main) lines.push(...windowTable(main, color, skip), '', ...scopeFooter(main));
+    const replicas = replicaTable(reading);
+    if (replicas.length > replicaLimit) {
+      const more = replicas.length - replicaLimit;
+      lines.push(...replicas.slice(0, replicaLimit), `… ${more} more (see /cost)`);
+    } else lines.push(...replicas);
+    lines.push(...gapLines(reading, color));
+    return lines;
+  };
+
+  const room = options.rows && options.rows > 0 ? options.rows - 1 : Number.POSITIVE_INFINITY;
+  const skip = new Set<string>();
+  let lines = frame(skip, Number.POSITIVE_INFINITY);
+  for (const label of OPTIONAL_ROWS) {
+    if (lines.length <= room) break;
+    skip.add(label);
+    lines = frame(skip, Number.POSITIVE_INFINITY);
+  }
+  if (lines.length > room) {
+    const over = lines.length - room;
+    lines = frame(skip, Math.max(2, replicaTable(reading).length - over - 1));
   }
   return lines.join('\n');
 }

@@ -92,7 +92,13 @@ function plainWindow(w: WindowReading): string {
 
 function plainScope(scope: ScopeReading): string {
   const head =
-    scope.scope === 'server' ? scope.model : `${scope.scope}=${scope.replica} ${scope.model}`;
+    scope.scope === 'server'
+      ? scope.model
+      : scope.scope === 'replica'
+        ? `replica ${scope.replica} ${scope.model}`
+        : scope.scope === 'model'
+          ? `model ${scope.model} ×${scope.replicas}`
+          : `fleet of ${scope.replicas}`;
   const state = `run ${num(scope.state.running)} wait ${num(scope.state.waiting)} kv ${pct(
     scope.state.kvCacheUsageMax,
   )}`;

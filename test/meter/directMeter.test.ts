@@ -189,4 +189,42 @@ describe('direct meter against a loopback server', () => {
     const next = await meter.sampleOnce();
     expect(win(next, 0).outputTokensPerS).toBe(100); // (700 − 200) / 5
   });
+
+  it('prices against the paper reference the server matches, with its workload protocol', async () => {
+    const server = await startFakeVllm(); // serves meta-llama/Llama-3.1-8B-Instruct, vLLM
+    servers.push(server);
+    const clock = { t: T0 };
+    const config = resolveMeterConfig({
+      url: server.url,
+      gpu: 'h100',
+      quantization: 'fp16',
+      interval: '5s',
+      windows: '10s',
+      listen: false,
+    });
+    const meter = new DirectMeter(config, { now: () => clock.t });
+    await meter.sampleOnce();
+    clock.t += 10_000;
+    server.state.generationTokens = 12_000; // 1200 tok/s
+    const reading = await meter.sampleOnce();
+    const scope = reading.scopes[0]!;
+    // Paper config C1 (vLLM, Llama-3.1-8B FP16, 1×H100): θ_max 6237.6 tok/s, C_naive $0.3108/M
+    // at $6.98/h (paper note, C_eff matrix). Penalty at 1200 tok/s = 6237.6 / 1200 = 5.198.
+    expect(scope.reference?.thetaMaxTokPerS).toBeCloseTo(6237.6, 1);
+    expect(scope.reference?.cNaiveUsdPerMTok).toBeCloseTo(0.3108, 4);
+    expect(scope.windows[0]!.cost.penalty).toBeCloseTo(5.198, 3);
+    expect(scope.windows[0]!.cost.cNaiveUsdPerMTok).toBeCloseTo(0.3108, 4);
+    expect(scope.reference?.protocol).toMatch(/random prompts 512 in \/ 256 out tokens, poisson/);
+    expect(scope.reference?.protocol).toContain('paper C1');
+    expect(plainLine(reading)).toContain('penalty 5.20×');
+  });
+
+  it('names why no reference applies when the precision is not given', async () => {
+    const server = await startFakeVllm();
+    servers.push(server);
+    const meter = meterFor(server.url, { t: T0 }, { gpu: 'h100', gpuPrice: undefined });
+    const reading = await meter.sampleOnce();
+    expect(reading.scopes[0]!.reference).toBeNull();
+    expect(reading.scopes[0]!.referenceNote).toMatch(/curves fit; they differ in precision/);
+  });
 });

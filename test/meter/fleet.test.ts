@@ -14,6 +14,7 @@ import { PromqlClient } from '../../src/meter/fleet/promqlClient.ts';
 import type { MeterReading, ScopeReading, WindowReading } from '../../src/meter/types.ts';
 import { type SimServer, startSimServer } from '../../src/sim/server.ts';
 import { closeScrapeAgent } from '../../src/telemetry/scrape.ts';
+import { runCli } from '../helpers/cli.ts';
 import { dashboardQueries, withAllVariables } from './helpers/grafana.ts';
 import { type LoadHandle, startLoad } from './helpers/load.ts';
 import { hasPrometheus, type PrometheusHandle, startPrometheus } from './helpers/prometheus.ts';
@@ -180,6 +181,31 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
     // The demo model has no paper reference, so the penalty panel alone stays empty here.
     const empty = [...withData].filter(([, n]) => n === 0).map(([panel]) => panel);
     expect(empty).toEqual(['Underutilisation penalty (C_eff / C_naive)']);
+  }, 30_000);
+
+  it('the command prints the fleet total per interval in plain mode', async () => {
+    const result = await runCli([
+      'meter',
+      '--prometheus',
+      (prom as PrometheusHandle).url,
+      '--gpu-price',
+      '2',
+      '--interval',
+      '1s',
+      '--windows',
+      `${WINDOW_S}s`,
+      '--duration',
+      '2.5s',
+      '--no-listen',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) {
+      expect(line).toMatch(
+        / ok \| fleet of 2 \| 20s: \$[\d.]+\/M out [\d,.]+ tok\/s .*replicas 2\/2 up/,
+      );
+    }
   }, 30_000);
 
   it('a restart mid-run gives no negative or spiking rate, and both modes record it', async () => {

@@ -107,7 +107,7 @@ async function runMeter(raw: RawMeterOptions, ctx: CliContext): Promise<void> {
         ctx.log.error('log file write failed; logging stopped', { error: describeError(err) });
       }
     }
-    if (frame) frame(renderDashboard(reading));
+    if (frame) frame(renderDashboard(reading, { rows: process.stdout.rows }));
     else ctx.stdout(plainLine(reading));
   });
   meter.on('gap', (gap) => note('warn', 'gap opened', { kind: gap.kind, error: gap.message }));

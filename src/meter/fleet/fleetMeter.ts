@@ -96,9 +96,10 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
   async sampleOnce(atMs: number = this.#now()): Promise<MeterReading> {
     let reading: MeterReading;
     try {
-      reading = await this.#read(atMs);
+      const scopes = await this.#read(atMs);
       this.#closeGap(atMs);
       this.#lastGoodMs = atMs;
+      reading = this.#reading(atMs, scopes.length > 0 ? 'ok' : 'waiting', scopes, null);
     } catch (err) {
       reading = this.#failed(atMs, describeError(err));
     }
@@ -147,7 +148,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     ];
   }
 
-  async #read(atMs: number): Promise<MeterReading> {
+  async #read(atMs: number): Promise<ScopeReading[]> {
     const names = await this.#resolveNames(atMs);
     const evalS = atMs / 1000;
     const limit = pLimit(6);
@@ -196,7 +197,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
       }
     });
     this.#trackReplicas(scopes, atMs);
-    return this.#reading(atMs, scopes.length > 0 ? 'ok' : 'waiting', scopes, null);
+    return scopes;
   }
 
   #scope(
