@@ -43,6 +43,8 @@ function stepWarnings(rows: StepAnalysis[]): string[] {
       );
     } else if (row.status === 'invalid') {
       out.push(`${stepLabel(row)}: driver marked the step invalid (${row.statusReason ?? '?'})`);
+    } else if (row.statusReason) {
+      out.push(`${stepLabel(row)}: ${row.statusReason}`);
     }
     if (row.reconciliation?.ok === false) {
       const why = row.reconciliation.warnings.join('; ') || 'client and server counts differ';

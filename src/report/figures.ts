@@ -1,7 +1,7 @@
 /**
  * The report's figures as ECharts options (pure: analysis in, option objects out), and their
  * rendering to SVG + PNG through render.ts. Costs and throughputs span decades across a λ sweep,
- * so λ, cost, throughput, penalty and latency axes are logarithmic.
+ * so an axis is logarithmic when its values span at least a factor 20, linear otherwise.
  */
 
 import type { LoadPoint, RunAnalysis, VariantAnalysis } from '../analysis/types.ts';
@@ -30,19 +30,67 @@ const FONT = { fontSize: 14 };
 const y = (v: number | null | undefined): number | null =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
 
-function logAxis(name: string, extra: object = {}): object {
+/** Below this max/min ratio a log axis would show one labelled decade at most: go linear. */
+const LOG_MIN_SPAN = 20;
+
+function axis(name: string, values: number[], marks: number[], extra: object = {}): object {
+  const positive = values.filter((v) => Number.isFinite(v) && v > 0);
+  const span = positive.length ? Math.max(...positive) / Math.min(...positive) : 1;
+  const log = span >= LOG_MIN_SPAN;
+  // Marked lines (SLO bounds, C_naive, capacity) must stay in view even beyond the data.
+  const top = Math.max(...positive, ...marks.filter((m) => m > 0));
+  const bottom = Math.min(...positive, ...marks.filter((m) => m > 0));
+  const markAbove = marks.some((m) => m > Math.max(...positive));
+  const markBelow = marks.some((m) => m > 0 && m < Math.min(...positive));
+  const range = log
+    ? {
+        logBase: 10,
+        ...(markAbove ? { max: 10 ** Math.ceil(Math.log10(top)) } : {}),
+        ...(markBelow ? { min: 10 ** Math.floor(Math.log10(bottom)) } : {}),
+      }
+    : { min: 0, ...(markAbove ? { max: niceCeil(top * 1.05) } : {}) };
   return {
-    type: 'log',
-    logBase: 10,
+    type: log ? 'log' : 'value',
+    ...range,
     name,
     nameLocation: 'middle',
     nameGap: 34,
     nameTextStyle: { fontSize: 15 },
     axisLabel: FONT,
     splitLine: { show: true, lineStyle: { color: '#e3e3e3' } },
-    minorSplitLine: { show: false },
     ...extra,
   };
+}
+
+/** The next multiple of a fifth of x's decade: 104 → 120, 0.93 → 1. */
+function niceCeil(x: number): number {
+  const unit = 10 ** Math.floor(Math.log10(x)) / 5;
+  return Number((Math.ceil(x / unit) * unit).toPrecision(12));
+}
+
+/** Every [x, y] pair drawn by the series, and the lines they mark. */
+function plotted(series: object[]): {
+  xs: number[];
+  ys: number[];
+  markXs: number[];
+  markYs: number[];
+} {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const markXs: number[] = [];
+  const markYs: number[] = [];
+  for (const s of series as Array<{ data?: unknown[]; markLine?: { data?: object[] } }>) {
+    for (const point of s.data ?? []) {
+      if (!Array.isArray(point)) continue;
+      if (typeof point[0] === 'number') xs.push(point[0]);
+      if (typeof point[1] === 'number') ys.push(point[1]);
+    }
+    for (const mark of (s.markLine?.data ?? []) as Array<{ xAxis?: number; yAxis?: number }>) {
+      if (typeof mark.xAxis === 'number') markXs.push(mark.xAxis);
+      if (typeof mark.yAxis === 'number') markYs.push(mark.yAxis);
+    }
+  }
+  return { xs, ys, markXs, markYs };
 }
 
 const LAMBDA_AXIS = 'offered load λ (requests/s)';
@@ -53,12 +101,13 @@ const LEGEND = { orient: 'vertical', right: 10, top: 56, textStyle: FONT, itemGa
 const GRID = { left: 90, right: 260, top: 56, bottom: 70 };
 
 function frame(title: string, series: object[], yName: string, extra: object = {}): object {
+  const { xs, ys, markXs, markYs } = plotted(series);
   return {
     title: { text: title, left: 'center', textStyle: { fontSize: 17 } },
     legend: LEGEND,
     grid: GRID,
-    xAxis: logAxis(LAMBDA_AXIS),
-    yAxis: logAxis(yName, { nameGap: 62 }),
+    xAxis: axis(LAMBDA_AXIS, xs, markXs),
+    yAxis: axis(yName, ys, markYs, { nameGap: 62 }),
     series,
     ...extra,
   };
@@ -221,6 +270,21 @@ function latencyFigures(analysis: RunAnalysis): FigureSpec[] {
             }
           : {}),
       });
+      // The SLO's own percentile, when it is neither p50 nor p99, so its line has a partner.
+      if (bound && bound.percentile !== 50 && bound.percentile !== 99) {
+        series.push({
+          name: `${v.name} p${bound.percentile} (SLO percentile)`,
+          type: 'line',
+          color,
+          symbol: 'diamond',
+          symbolSize: 8,
+          lineStyle: { type: 'dotted', width: 2 },
+          data: measured(
+            v.points,
+            (p) => p.slo?.checks.find((c) => c.metric === spec.metric)?.valueMs ?? null,
+          ),
+        });
+      }
     });
     const fromIntended = spec.id === 'tpot' ? '' : ', from the intended send time';
     return {
@@ -252,35 +316,37 @@ function penaltyFigure(analysis: RunAnalysis): FigureSpec {
 }
 
 function comparisonFigure(analysis: RunAnalysis): FigureSpec {
-  const rates = [...new Set(analysis.variants.flatMap((v) => v.points.map((p) => p.rateRps)))].sort(
-    (a, b) => a - b,
-  );
-  const series = analysis.variants.map((v: VariantAnalysis, i) => ({
-    name: v.name,
-    type: 'bar',
-    color: colorOf(i),
-    data: rates.map((rate) => y(v.points.find((p) => p.rateRps === rate)?.cost.cEffUsdPerMTok)),
+  const [base, ...others] = analysis.variants as [VariantAnalysis, ...VariantAnalysis[]];
+  const series = others.map((v, i) => ({
+    name: `${v.name} / ${base.name}`,
+    type: 'line',
+    color: colorOf(i + 1),
+    symbol: 'circle',
+    symbolSize: 8,
+    lineStyle: { width: 2 },
+    data: v.points.flatMap((p) => {
+      const b = base.points.find((q) => q.rateRps === p.rateRps);
+      return b ? [[p.rateRps, y(p.cost.cEffUsdPerMTok / b.cost.cEffUsdPerMTok)]] : [];
+    }),
+    ...(i === 0
+      ? {
+          markLine: {
+            symbol: 'none',
+            silent: true,
+            lineStyle: { color: '#444', type: 'solid', width: 1.5 },
+            label: { formatter: `${base.name} = 1`, position: 'insideEndTop', fontSize: 12 },
+            data: [{ yAxis: 1 }],
+          },
+        }
+      : {}),
   }));
   return {
     id: 'variant-comparison',
-    title: 'Variant comparison: C_eff at each λ',
-    caption: 'C_eff of each variant side by side at every λ measured (lower is cheaper).',
-    option: {
-      title: { text: 'C_eff by variant and λ', left: 'center', textStyle: { fontSize: 17 } },
-      legend: LEGEND,
-      grid: GRID,
-      xAxis: {
-        type: 'category',
-        name: LAMBDA_AXIS,
-        nameLocation: 'middle',
-        nameGap: 34,
-        nameTextStyle: { fontSize: 15 },
-        axisLabel: FONT,
-        data: rates.map(String),
-      },
-      yAxis: logAxis('USD per million output tokens', { nameGap: 62 }),
-      series,
-    },
+    title: `Variant comparison: C_eff relative to ${base.name}`,
+    caption:
+      `C_eff of each variant divided by that of ${base.name} at the same λ: below 1 is ` +
+      'cheaper; the gap usually opens as load approaches the slower variant’s θ_max.',
+    option: frame(`C_eff relative to ${base.name}`, series, `C_eff ratio to ${base.name}`),
   };
 }
 

@@ -220,6 +220,49 @@ describe('analyzeRun fallbacks and re-judging', () => {
   });
 });
 
+describe('analyzeRun warnings', () => {
+  it('reports reconciliation failures, invalid and failed steps, and Little’s-law outliers', async () => {
+    const dir = join(root, 'warnings');
+    await writeSyntheticRun({
+      dir,
+      measuredSeconds: 10,
+      ratesRps: [1, 2, 4, 8],
+      variants: [H100],
+      patchStep: (step) => {
+        if (step.rateRps === 1 && step.reconciliation) {
+          step.reconciliation.ok = false;
+          step.reconciliation.warnings = ['server counted 2400 output tokens, client 2560'];
+        }
+        if (step.rateRps === 2) {
+          step.status = 'invalid';
+          step.statusReason = 'schedule lag p99 12 ms > 5 ms';
+        }
+        if (step.rateRps === 4 && step.inFlight.mean !== null) step.inFlight.mean *= 2;
+        if (step.rateRps === 8) {
+          step.status = 'failed';
+          step.statusReason = 'all 80 measured requests failed';
+        }
+      },
+    });
+    const a = await analyzeRun(dir);
+    expect(a.warnings).toEqual([
+      // λ ≤ 4 offers at most 1024 tok/s, below the knee (2350): the fit says so.
+      'h100: fit: no step reaches the knee: θ_max is an extrapolation beyond the sweep',
+      'h100: fit: s held at 1: only 3 distinct λ',
+      'h100 λ=1 repeat 0: reconciliation failed: server counted 2400 output tokens, client 2560',
+      'h100 λ=2 repeat 0: driver marked the step invalid (schedule lag p99 12 ms > 5 ms)',
+      expect.stringMatching(/^h100 λ=4 repeat 0: Little's law off — .* \(ratio 2\.00\)$/),
+      'h100 λ=8 repeat 0: step failed (all 80 measured requests failed); left out',
+    ]);
+    // The failed step is left out of the load points; the invalid one is kept and counted.
+    expect(a.variants[0]?.points.map((p) => [p.rateRps, p.invalidRepeats])).toEqual([
+      [1, 0],
+      [2, 1],
+      [4, 0],
+    ]);
+  });
+});
+
 describe('analyzeRun input errors', () => {
   it('names a missing directory and a missing manifest', async () => {
     await expect(analyzeRun(join(root, 'nope'))).rejects.toThrow(/nope: no such results directory/);
