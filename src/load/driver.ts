@@ -3,10 +3,10 @@
  * per request plus the step's summary.
  *
  * Timing: offsets are absolute from the step origin, so a late send never delays the next one.
- * A timer wakes the scheduler ~1.5 ms early and setImmediate finishes the wait (Node timers
- * have 1 ms granularity and fire up to 1 ms early or late). Under load the event loop is busy
- * with response data, so every network chunk also checks whether a send is due: sends then go
- * out between two chunks instead of waiting for the next loop turn.
+ * Between sends a worker thread sleeps until the next deadline (preciseTimer.ts): Node's own
+ * timers are 1 ms coarse, and spinning would burn the core whose CPU the step reports. Under
+ * load the event loop is busy with response data, so every network chunk also checks whether a
+ * send is due: sends then go out between two chunks instead of waiting for the next loop turn.
  */
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -22,6 +22,7 @@ import {
   recordMs,
 } from './health.ts';
 import { buildRecord, type RecordContext, type RequestJob, unsentRecord } from './metrics.ts';
+import { createPreciseTimer } from './preciseTimer.ts';
 import { createPromptSource, type Prompt } from './prompts.ts';
 import { CancelReason, type StreamHandle, type StreamOutcome, startStream } from './request.ts';
 import type {
@@ -33,6 +34,8 @@ import type {
 } from './types.ts';
 
 const PROGRESS_INTERVAL_MS = 250;
+/** How long before a send the scheduler stops sleeping and polls the loop. */
+const SPIN_MS = 0.25;
 
 export async function driveStep(options: StepDriveOptions): Promise<DriveSummary> {
   const { origin, pathPrefix } = validateDriveOptions(options);
@@ -41,6 +44,7 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const planned = plan.requests;
   const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.healthThresholds };
 
+  const timer = await createPreciseTimer(() => pump());
   const pool = new Pool(origin, {
     pipelining: 1,
     keepAliveTimeout: 60_000,
@@ -49,8 +53,11 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const headers = ['content-type', 'application/json', 'accept', 'text/event-stream'];
   if (options.apiKey) headers.push('authorization', `Bearer ${options.apiKey}`);
 
+  // performance.now() and hrtime tick on the same monotonic clock; hrtime is shared by threads.
+  const startHrNs = process.hrtime.bigint();
   const startPerfMs = performance.now();
   const clock = () => performance.now() - startPerfMs;
+  const deadlineNs = (atMs: number) => startHrNs + BigInt(Math.round(atMs * 1e6));
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const cpuStart = process.cpuUsage();
@@ -69,9 +76,8 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   // Step state.
   let next = 0;
   let stopped = false; // no more sends: plan done, drain timed out, or aborted
-  let finished = false;
-  let timer: NodeJS.Timeout | null = null;
   let immediate: NodeJS.Immediate | null = null;
+  let finished = false;
   let drainTimer: NodeJS.Timeout | null = null;
   let inlineQueued = false;
   let callbackError: unknown = null;
@@ -209,17 +215,22 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   }
 
   function pump(): void {
-    timer = null;
-    immediate = null;
     sendDue();
     if (stopped) return;
     if (next >= planned.length) {
       startDrain();
       return;
     }
-    const delayMs = planned[next]!.intendedAtMs - clock();
-    if (delayMs > 2) timer = setTimeout(pump, Math.floor(delayMs - 1.5));
-    else immediate = setImmediate(pump);
+    // The worker wakes us a little early (thread wake-ups take tens of µs, more on a busy
+    // machine); the last stretch is a short setImmediate spin.
+    const atMs = planned[next]!.intendedAtMs;
+    if (atMs - clock() <= SPIN_MS) immediate ??= setImmediate(spin);
+    else timer.armAt(deadlineNs(atMs - SPIN_MS));
+  }
+
+  function spin(): void {
+    immediate = null;
+    pump();
   }
 
   function startDrain(): void {
@@ -233,7 +244,6 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
 
   function abortAll(cls: 'incomplete' | 'aborted', message: string): void {
     stopped = true;
-    if (timer) clearTimeout(timer);
     if (immediate) clearImmediate(immediate);
     const now = clock();
     for (const [req, queuedAt] of capQueue) {
@@ -295,6 +305,7 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   options.signal?.removeEventListener('abort', onAbort);
   loopDelay.disable();
   const cpu = process.cpuUsage(cpuStart);
+  await timer.close();
   await pool.destroy();
   if (callbackError) throw callbackError;
 

@@ -217,9 +217,11 @@ describe('error classes, each from a purpose-built server', () => {
 
 describe('drain, abort and the concurrency cap', () => {
   let slow: Running;
+  let onArrival: (() => void) | null = null;
   beforeAll(async () => {
     // 5 tokens, one every 40 ms: each request lasts ≈ 200 ms.
     slow = await listen((_req, res) => {
+      onArrival?.();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let i = 0;
       const timer = setInterval(() => {
@@ -253,12 +255,18 @@ describe('drain, abort and the concurrency cap', () => {
   it('an abort signal stops sending and cancels in-flight requests as aborted', async () => {
     const controller = new AbortController();
     const records: RequestRecord[] = [];
-    setTimeout(() => controller.abort(), 120);
+    let arrived = 0;
+    onArrival = () => {
+      if (++arrived === 10) controller.abort();
+    };
     const summary = await driveStep(
       options({ baseUrl: slow.url, signal: controller.signal, onRecord: (r) => records.push(r) }),
     );
-    // Sends at 10, 20, … ms: by 120 ms about 12 were sent, none finished (each takes 200 ms).
+    onArrival = null;
+    // Aborted when the 10th request reached the server, long before the first could finish.
+    expect(summary.sent).toBeGreaterThanOrEqual(10);
     expect(summary.sent).toBeLessThan(30);
+    expect(summary.ok).toBe(0);
     expect(summary.sent).toBe(records.length);
     expect(summary.errorsByClass.aborted).toBe(summary.sent - summary.ok);
     expect(summary.health.valid).toBe(false);
