@@ -1,9 +1,9 @@
 /**
  * A zero-work OpenAI-compatible streaming server for scripts/bench-driver, run as a separate
- * process (forked with IPC). Every response is N one-token chunks built once at start-up. Like
- * a decode step of a real engine, each "step" writes one chunk to every open stream, and steps
- * follow each other with setImmediate (or every --step-ms). Each chunk is one res.write inside
- * a cork/uncork pair, so it leaves as one TCP send.
+ * process (forked with IPC). Every response is N one-token chunks built once at start-up, each
+ * already framed for chunked transfer encoding (as uvicorn sends vLLM's events). Like a decode
+ * step of a real engine, each "step" writes one chunk to every open stream, and steps follow
+ * each other with setImmediate (or every --step-ms). Each chunk is one socket.write.
  *
  * For each request it keeps the wall-clock times (µs-precise epoch ms) of its first and last
  * token writes and of the request's arrival, keyed by x-request-id; the parent asks for them over IPC to measure how far the
@@ -25,6 +25,15 @@ const stepMs = Number(args.get('step-ms') ?? 0);
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
+/** One SSE event as an HTTP/1.1 chunked-encoding frame, ready for socket.write. */
+function frame(bytes: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${bytes.length.toString(16)}\r\n`),
+    bytes,
+    Buffer.from('\r\n'),
+  ]);
+}
+
 function chunk(text: string, finish: string | null): Buffer {
   const event = {
     id: 'cmpl-zero',
@@ -33,7 +42,7 @@ function chunk(text: string, finish: string | null): Buffer {
     model: 'zero',
     choices: [{ index: 0, text, logprobs: null, finish_reason: finish, stop_reason: null }],
   };
-  return Buffer.from(`data: ${JSON.stringify(event)}\n\n`);
+  return frame(Buffer.from(`data: ${JSON.stringify(event)}\n\n`));
 }
 const body: Buffer[] = [];
 for (let i = 0; i < tokens; i++)
@@ -62,19 +71,18 @@ let stepping = false;
 function step(): void {
   const still: Stream[] = [];
   for (const s of streams) {
-    if (s.res.destroyed) continue;
     const socket = s.res.socket;
-    socket?.cork();
+    if (s.res.destroyed || !socket) continue;
     const now = epochNow();
     if (s.next === 0) s.firstAtMs = now;
-    s.res.write(body[s.next++]!);
+    // Pre-framed bytes straight to the socket: one write per chunk, no per-chunk framing work.
+    socket.write(body[s.next++]!);
     if (s.next === tokens) {
       stamps[s.id] = [s.arrivedAtMs, s.firstAtMs, now];
-      s.res.end(tail);
+      s.res.end(tail); // the response writes the last frame and the terminating chunk
     } else {
       still.push(s);
     }
-    socket?.uncork();
   }
   streams = still;
   if (streams.length === 0) stepping = false;
@@ -87,6 +95,7 @@ const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.flushHeaders(); // headers out now: the body frames bypass the response object
     const id = String(req.headers['x-request-id'] ?? '');
     streams.push({ res, id, next: 0, arrivedAtMs, firstAtMs: 0 });
     if (!stepping) {
