@@ -116,7 +116,8 @@ export function reconcileStep(
   );
   for (const reset of server.resets) {
     warnings.push(
-      `server counter ${reset.concept} went back from ${reset.before} to ${reset.after}: did it restart?`,
+      `server metric ${reset.concept} looked reset between scrapes (${reset.before} → ` +
+        `${reset.after}): did the server restart?`,
     );
   }
 

@@ -5,7 +5,7 @@
  * SIGKILL after the grace period. The guard also stops it if this process dies, even by SIGKILL.
  */
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { execa } from 'execa';
 import { CostMeterError, runError } from '../util/errors.ts';
@@ -91,18 +91,18 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
+}
 
 /** Starts the server and resolves once it is ready; on any failure nothing is left running. */
 export async function startServer(
@@ -122,8 +122,10 @@ export async function startServer(
     `# ${new Date().toISOString()} vllm-cost-meter: variant ${options.variant}: ${argv.join(' ')} ` +
       `(cwd ${spec.cwd})\n`,
   );
-  // Both streams append to the one log (O_APPEND keeps their lines whole).
-  const logFile = { file: options.logPath, append: true } as const;
+  // The child writes to the log itself through an inherited descriptor: piping through this
+  // process would lose its last words (and break its stdout) if we were killed. execa's types
+  // list only the literal descriptors 3–9, but it hands any descriptor to spawn unchanged.
+  const logFd = openSync(options.logPath, 'a') as 3;
   const graceMs = Math.round(spec.stopTimeoutSeconds * 1000);
   const child = execa(process.execPath, [GUARD, String(graceMs), ...argv], {
     cwd: spec.cwd,
@@ -133,9 +135,10 @@ export async function startServer(
     reject: false,
     buffer: false,
     stdin: 'pipe',
-    stdout: logFile,
-    stderr: logFile,
+    stdout: logFd,
+    stderr: logFd,
   });
+  closeSync(logFd);
   const pgid = child.pid as number;
   liveGroups.add(pgid);
   let exit: ServerExit | null = null;
