@@ -14,14 +14,13 @@ import { snapshotFromMetrics } from '../telemetry/vllmModel.ts';
 import { describeError } from '../util/errors.ts';
 import type { MeterConfig } from './config.ts';
 import { advanceCumulative, startCumulative } from './cumulative.ts';
+import { GapLog } from './gapLog.ts';
 import { emptyFigures, figuresFromStats, priceWindow } from './reading.ts';
 import { lookupReference, referenceNote } from './reference.ts';
 import { RollingWindows } from './rollingWindows.ts';
 import { fetchServerInfo, type ServerInfo } from './serverInfo.ts';
 import { startTicker, type Ticker } from './ticker.ts';
 import type { Cumulative, Gap, MeterReading, ReferenceInfo, ScopeReading } from './types.ts';
-
-const KEPT_GAPS = 20;
 
 export interface DirectMeterEvents {
   reading: [MeterReading];
@@ -51,9 +50,7 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
   readonly #windows: RollingWindows;
   readonly #hourlyUsd: number;
   #cumulative: Cumulative;
-  #gaps: Gap[] = [];
-  #gapsTotal = 0;
-  #openGap: Gap | null = null;
+  #gaps = new GapLog();
   #lastGoodMs: number | null = null;
   #lastError: string | null = null;
   #restarts = 0;
@@ -106,18 +103,8 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
   #failed(message: string): MeterReading {
     const nowMs = this.#now();
     this.#lastError = message;
-    if (this.#openGap) this.#openGap.failedScrapes += 1;
-    else {
-      this.#openGap = {
-        kind: 'unreachable',
-        startMs: this.#lastGoodMs ?? nowMs,
-        endMs: null,
-        failedScrapes: 1,
-        message,
-      };
-      this.#recordGap(this.#openGap);
-      this.emit('gap', this.#openGap);
-    }
+    const opened = this.#gaps.failure(nowMs, this.#lastGoodMs, message);
+    if (opened) this.emit('gap', opened);
     this.#cumulative = advanceCumulative(this.#cumulative, nowMs, this.#hourlyUsd, null);
     const scope = this.#scope(null, false);
     return this.#reading(nowMs, 'gap', scope);
@@ -125,16 +112,12 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
 
   async #succeeded(snapshot: VllmSnapshot): Promise<MeterReading> {
     const pushed = this.#windows.push(snapshot);
-    const closing = this.#openGap;
-    if (closing) {
-      closing.endMs = snapshot.timeMs;
-      this.#openGap = null;
-    }
+    const closing = this.#gaps.recover(snapshot.timeMs);
     if (pushed.restarted) {
       this.#restarts += 1;
       if (closing) closing.kind = 'restart';
       else {
-        this.#recordGap({
+        this.#gaps.record({
           kind: 'restart',
           startMs: this.#lastGoodMs ?? snapshot.timeMs,
           endMs: snapshot.timeMs,
@@ -227,18 +210,12 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
         priceSource: price.priceSource,
       },
       scopes: [scope],
-      gaps: this.#gaps.map((g) => ({ ...g })),
-      gapsTotal: this.#gapsTotal,
+      gaps: this.#gaps.list(),
+      gapsTotal: this.#gaps.total,
       lastError: this.#lastError,
       serverVersion: this.#info?.version ?? null,
       vllmEra: last?.era ?? null,
     };
-  }
-
-  #recordGap(gap: Gap): void {
-    this.#gapsTotal += 1;
-    this.#gaps.push(gap);
-    if (this.#gaps.length > KEPT_GAPS) this.#gaps.shift();
   }
 
   #emitReading(reading: MeterReading): MeterReading {

@@ -63,3 +63,25 @@ export function referenceNote(lookup: ReferenceLookup): string | null {
   if (lookup.reference) return null;
   return lookup.why.filter((line) => !line.startsWith(' ')).at(-1) ?? null;
 }
+
+/** Lookups per served model, made once each: a fleet asks for the same few models every time. */
+export class ReferenceCache {
+  readonly #query: Omit<CurveQuery, 'model'>;
+  readonly #nodeHourlyUsd: number;
+  #byModel = new Map<string, { info: ReferenceInfo | null; note: string | null }>();
+
+  constructor(query: Omit<CurveQuery, 'model'>, nodeHourlyUsd: number) {
+    this.#query = query;
+    this.#nodeHourlyUsd = nodeHourlyUsd;
+  }
+
+  get(model: string): { info: ReferenceInfo | null; note: string | null } {
+    let found = this.#byModel.get(model);
+    if (!found) {
+      const lookup = lookupReference({ ...this.#query, model }, this.#nodeHourlyUsd);
+      found = { info: lookup.reference, note: referenceNote(lookup) };
+      this.#byModel.set(model, found);
+    }
+    return found;
+  }
+}

@@ -10,28 +10,26 @@ import pLimit from 'p-limit';
 import { nodeHourlyUsd } from '../../cost/costModel.ts';
 import { describeError } from '../../util/errors.ts';
 import type { MeterConfig } from '../config.ts';
+import { GapLog } from '../gapLog.ts';
 import { priceWindow } from '../reading.ts';
-import { lookupReference, referenceNote } from '../reference.ts';
+import { ReferenceCache } from '../reference.ts';
 import { startTicker, type Ticker } from '../ticker.ts';
 import type { Gap, MeterReading, ReferenceInfo, ScopeReading } from '../types.ts';
-import { LATENCY_KEYS, LENGTH_KEYS } from '../types.ts';
-import { fleetFigures, fleetState, type StatTable, tableFrom } from './assemble.ts';
-import { PromqlClient, type VectorSample } from './promqlClient.ts';
+import { fleetFigures, fleetState, tableFrom } from './assemble.ts';
+import { type Grouping, queryTables, type Tables } from './fleetTables.ts';
+import { SegmentedLifetime } from './lifetime.ts';
+import { PromqlClient } from './promqlClient.ts';
 import {
-  countersQuery,
   type FleetNames,
-  HISTOGRAM_OF,
-  histogramQuery,
   lifetimeQuery,
   type QueryContext,
   range,
   resolveFleetNames,
-  stateQuery,
   upQuery,
 } from './queries.ts';
+import { ReplicaWatch } from './replicaWatch.ts';
 
 const MODEL_LABEL = 'model_name';
-const KEPT_GAPS = 20;
 const NAMES_REFRESH_MS = 60_000;
 
 export interface FleetMeterEvents {
@@ -39,18 +37,6 @@ export interface FleetMeterEvents {
   gap: [Gap];
   recovered: [Gap];
   warning: [string];
-}
-
-interface Grouping {
-  scope: 'replica' | 'model' | 'fleet';
-  by: string[];
-}
-
-interface Tables {
-  counters: StatTable[];
-  histograms: Array<Record<string, StatTable>>;
-  state: StatTable;
-  lifetime: StatTable;
 }
 
 export class FleetMeter extends EventEmitter<FleetMeterEvents> {
@@ -65,20 +51,19 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
   #namesAtMs = 0;
   #replicaLabel = 'instance';
   #firstSeenMs = new Map<string, number>();
-  #replicaUp = new Map<string, boolean>();
-  #replicaRestarts = new Map<string, number>();
-  #gaps: Gap[] = [];
-  #gapsTotal = 0;
-  #openGap: Gap | null = null;
+  #replicas = new ReplicaWatch();
+  #gaps = new GapLog();
   #lastGoodMs: number | null = null;
-  #references = new Map<string, { info: ReferenceInfo | null; note: string | null }>();
+  #references: ReferenceCache | null = null;
   #ticker: Ticker | null = null;
+  readonly #lifetime: SegmentedLifetime;
 
   constructor(config: MeterConfig, options: { now?: () => number; client?: PromqlClient } = {}) {
     super();
     this.config = config;
     this.#now = options.now ?? Date.now;
     this.#startMs = this.#now();
+    this.#lifetime = new SegmentedLifetime(this.#startMs);
     this.#hourlyUsd = nodeHourlyUsd(config.price);
     this.client = options.client ?? new PromqlClient(config.url, config.scrapeTimeoutMs);
   }
@@ -97,7 +82,8 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     let reading: MeterReading;
     try {
       const scopes = await this.#read(atMs);
-      this.#closeGap(atMs);
+      const recovered = this.#gaps.recover(atMs);
+      if (recovered) this.emit('recovered', recovered);
       this.#lastGoodMs = atMs;
       reading = this.#reading(atMs, scopes.length > 0 ? 'ok' : 'waiting', scopes, null);
     } catch (err) {
@@ -150,42 +136,33 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
 
   async #read(atMs: number): Promise<ScopeReading[]> {
     const names = await this.#resolveNames(atMs);
-    const evalS = atMs / 1000;
     const limit = pLimit(6);
-    const run = async (q: string | null): Promise<VectorSample[]> =>
-      q ? limit(() => this.client.query(q, evalS)) : [];
-    const age = range((atMs - this.#startMs) / 1000);
+    const request = {
+      client: this.client,
+      limit,
+      names,
+      selector: this.config.selector,
+      replicaLabel: this.#replicaLabel,
+      windowsSeconds: this.config.windowsSeconds,
+      evalS: atMs / 1000,
+    };
     const groupings = this.#groupings();
-
-    const perGrouping = await Promise.all(
-      groupings.map(async (g): Promise<Tables> => {
-        const ctx: QueryContext = { selector: this.config.selector, by: g.by };
-        const windows = this.config.windowsSeconds.map((w) => range(w));
-        const [counters, histograms, state, lifetime] = await Promise.all([
-          Promise.all(
-            windows.map(async (w) => tableFrom(await run(countersQuery(names, ctx, w)), g.by)),
-          ),
-          Promise.all(
-            windows.map(async (w) => {
-              const out: Record<string, StatTable> = {};
-              await Promise.all(
-                [...LATENCY_KEYS, ...LENGTH_KEYS].map(async (key) => {
-                  const base = names.histograms[HISTOGRAM_OF[key]];
-                  if (base) out[key] = tableFrom(await run(histogramQuery(base, ctx, w)), g.by);
-                }),
-              );
-              return out;
-            }),
-          ),
-          run(stateQuery(names, ctx, this.#replicaLabel)).then((s) => tableFrom(s, g.by)),
-          run(lifetimeQuery(names, ctx, age, this.#replicaLabel)).then((s) => tableFrom(s, g.by)),
-        ]);
-        return { counters, histograms, state, lifetime };
-      }),
+    const perGrouping = await Promise.all(groupings.map((g) => queryTables(request, g)));
+    const lifetimes = await this.#lifetime.totals(
+      atMs,
+      groupings.map((g) => g.scope),
+      async (scope, rangeS, atS) => {
+        const by = groupings.find((g) => g.scope === scope)?.by ?? [];
+        const ctx: QueryContext = { selector: this.config.selector, by };
+        const q = lifetimeQuery(names, ctx, range(rangeS), this.#replicaLabel);
+        return q ? tableFrom(await limit(() => this.client.query(q, atS)), by) : new Map();
+      },
     );
-    const upSamples = await run(
-      upQuery({ selector: this.config.selector, by: [] }, this.#replicaLabel),
-    );
+    groupings.forEach((g, i) => {
+      (perGrouping[i] as Tables).lifetime = lifetimes.get(g.scope) ?? new Map();
+    });
+    const upQ = upQuery({ selector: this.config.selector, by: [] }, this.#replicaLabel);
+    const upSamples = await limit(() => this.client.query(upQ, atMs / 1000));
     const up = new Map(upSamples.map((s) => [s.labels[this.#replicaLabel] ?? '', s.value === 1]));
 
     const scopes: ScopeReading[] = [];
@@ -196,7 +173,9 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
         scopes.push(this.#scope(g, key, tables, up, atMs));
       }
     });
-    this.#trackReplicas(scopes, atMs);
+    const { opened, closed } = this.#replicas.update(scopes, atMs, this.#lastGoodMs, this.#gaps);
+    for (const gap of opened) this.emit('gap', gap);
+    for (const gap of closed) this.emit('recovered', gap);
     return scopes;
   }
 
@@ -214,7 +193,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     const replicas = Math.max(1, state?.get('replicas') ?? 1);
     if (g.scope === 'replica' && !this.#firstSeenMs.has(key)) {
       // Replicas there at the first reading are billed from the meter's start, like the tokens
-      // that `increase(…[age])` counts for them; later ones from when they appear.
+      // whose tokens the lifetime totals count from then; later ones from when they appear.
       this.#firstSeenMs.set(key, this.#lastGoodMs === null ? this.#startMs : atMs);
     }
 
@@ -286,22 +265,17 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     if (model === 'all' || model === '') {
       return { info: null, note: 'replicas serve different models' };
     }
-    let found = this.#references.get(model);
-    if (!found) {
-      const sglang = this.#names?.counters.generationTokens?.startsWith('sglang:');
-      const lookup = lookupReference(
-        {
-          model: this.config.model ?? model,
-          precision: this.config.quantization,
-          gpu: this.config.price.gpuClass,
-          gpus: this.config.price.gpus,
-          engine: sglang ? 'sglang' : 'vllm',
-        },
-        this.#hourlyUsd,
-      );
-      found = { info: lookup.reference, note: referenceNote(lookup) };
-      this.#references.set(model, found);
-    }
+    const sglang = this.#names?.counters.generationTokens?.startsWith('sglang:');
+    this.#references ??= new ReferenceCache(
+      {
+        precision: this.config.quantization,
+        gpu: this.config.price.gpuClass,
+        gpus: this.config.price.gpus,
+        engine: sglang ? 'sglang' : 'vllm',
+      },
+      this.#hourlyUsd,
+    );
+    const found = this.#references.get(this.config.model ?? model);
     // n replicas saturate at n × θ_max for n × the price: C_naive is unchanged.
     const info = found.info && {
       ...found.info,
@@ -310,73 +284,10 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     return { info, note: found.note };
   }
 
-  #trackReplicas(scopes: ScopeReading[], atMs: number): void {
-    for (const s of scopes) {
-      if (s.scope !== 'replica') continue;
-      const key = `${s.replica}|${s.model}`;
-      const wasUp = this.#replicaUp.get(key);
-      if (wasUp === true && !s.up) {
-        const gap: Gap = {
-          kind: 'unreachable',
-          startMs: atMs,
-          endMs: null,
-          failedScrapes: 1,
-          message: `replica ${s.replica} is down (up == 0)`,
-        };
-        this.#recordGap(gap);
-        this.emit('gap', gap);
-      }
-      if (wasUp === false && s.up) {
-        const open = [...this.#gaps]
-          .reverse()
-          .find((g) => g.message.includes(s.replica) && !g.endMs);
-        if (open) {
-          open.endMs = atMs;
-          this.emit('recovered', open);
-        }
-      }
-      this.#replicaUp.set(key, s.up);
-      const before = this.#replicaRestarts.get(key) ?? 0;
-      if (s.restarts > before) {
-        this.#recordGap({
-          kind: 'restart',
-          startMs: this.#lastGoodMs ?? atMs,
-          endMs: atMs,
-          failedScrapes: 0,
-          message: `replica ${s.replica} restarted (counter reset)`,
-        });
-      }
-      this.#replicaRestarts.set(key, Math.max(before, s.restarts));
-    }
-  }
-
   #failed(atMs: number, message: string): MeterReading {
-    if (this.#openGap) this.#openGap.failedScrapes += 1;
-    else {
-      this.#openGap = {
-        kind: 'unreachable',
-        startMs: this.#lastGoodMs ?? atMs,
-        endMs: null,
-        failedScrapes: 1,
-        message,
-      };
-      this.#recordGap(this.#openGap);
-      this.emit('gap', this.#openGap);
-    }
+    const opened = this.#gaps.failure(atMs, this.#lastGoodMs, message);
+    if (opened) this.emit('gap', opened);
     return this.#reading(atMs, 'gap', [], message);
-  }
-
-  #closeGap(atMs: number): void {
-    if (!this.#openGap) return;
-    this.#openGap.endMs = atMs;
-    this.emit('recovered', this.#openGap);
-    this.#openGap = null;
-  }
-
-  #recordGap(gap: Gap): void {
-    this.#gapsTotal += 1;
-    this.#gaps.push(gap);
-    if (this.#gaps.length > KEPT_GAPS) this.#gaps.shift();
   }
 
   #reading(
@@ -398,8 +309,8 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
         priceSource: p.priceSource,
       },
       scopes,
-      gaps: this.#gaps.map((g) => ({ ...g })),
-      gapsTotal: this.#gapsTotal,
+      gaps: this.#gaps.list(),
+      gapsTotal: this.#gaps.total,
       lastError,
       serverVersion: null,
       vllmEra: null,
