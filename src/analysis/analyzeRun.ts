@@ -55,7 +55,8 @@ function stepWarnings(rows: StepAnalysis[]): string[] {
     const ratio = row.littlesLaw.ratio;
     if (ratio !== null && (ratio < LITTLE_BAND[0] || ratio > LITTLE_BAND[1])) {
       out.push(
-        `${stepLabel(row)}: Little's law off — mean in flight ${row.littlesLaw.meanInFlight?.toFixed(2)}` +
+        `${stepLabel(row)}: Little's law off — mean in flight ` +
+          `${row.littlesLaw.meanInFlight?.toFixed(2)}` +
           ` vs rate × mean E2E ${row.littlesLaw.predicted?.toFixed(2)} (ratio ${ratio.toFixed(2)})`,
       );
     }

@@ -85,7 +85,8 @@ export function compareSeries(all: Series[], baselineLabel?: string): Comparison
   if (all.length < 2) {
     throw usageError(
       `compare needs at least two variants, found ${all.length}` +
-        `${all.length ? ` (${all[0]?.label})` : ''}: pass a run with several variants or several runs`,
+        `${all.length ? ` (${all[0]?.label})` : ''}: ` +
+        'pass a run with several variants or several runs',
     );
   }
   const base = baselineLabel ? all.find((s) => s.label === baselineLabel) : all[0];

@@ -67,8 +67,10 @@ function compareVariant(base: VariantAnalysis, cur: VariantAnalysis, limit: numb
       regressed: change === null || change < -limit,
       message:
         current === null
-          ? `SLO capacity ${n3(capB.rateRps)} req/s → ${capC ? 'fails at the lowest λ' : 'no SLO verdict'}`
-          : `SLO capacity ${n3(capB.rateRps)} → ${n3(current)} req/s (${pctText(change as number)})`,
+          ? `SLO capacity ${n3(capB.rateRps)} req/s → ` +
+            (capC ? 'fails at the lowest λ' : 'no SLO verdict')
+          : `SLO capacity ${n3(capB.rateRps)} → ${n3(current)} req/s ` +
+            `(${pctText(change as number)})`,
     });
   }
 
@@ -90,7 +92,8 @@ function compareVariant(base: VariantAnalysis, cur: VariantAnalysis, limit: numb
         change > limit ||
         (!Number.isFinite(p.cost.cEffUsdPerMTok) && Number.isFinite(b.cost.cEffUsdPerMTok)),
       message:
-        `C_eff at λ=${p.rateRps}: ${n3(b.cost.cEffUsdPerMTok)} → ${n3(p.cost.cEffUsdPerMTok)} $/M ` +
+        `C_eff at λ=${p.rateRps}: ${n3(b.cost.cEffUsdPerMTok)} → ` +
+        `${n3(p.cost.cEffUsdPerMTok)} $/M ` +
         `(${Number.isFinite(change) ? pctText(change) : 'unbounded'})`,
     });
   }

@@ -13,7 +13,8 @@ import { escapeHtml as e, pct, sig, usd } from './format.ts';
 const CSS = `
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #1b1b1b; margin: 2em auto;
   max-width: 1100px; padding: 0 1em; line-height: 1.45; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.86em; }
 th, td { border: 1px solid #d0d0d0; padding: 3px 7px; text-align: right; vertical-align: top; }
 td:not(.t) { white-space: nowrap; }
@@ -97,11 +98,13 @@ function summarySection(a: RunAnalysis): string {
   const equations = a.variants
     .map(
       (v) =>
-        `<li><b>${e(v.name)}</b>: <code>${e(v.fit.ok ? v.fit.equation : `no fit — ${v.fit.reason}`)}</code></li>`,
+        `<li><b>${e(v.name)}</b>: ` +
+        `<code>${e(v.fit.ok ? v.fit.equation : `no fit — ${v.fit.reason}`)}</code></li>`,
     )
     .join('');
   const slo = a.slo.spec
-    ? `<p>SLO (${e(a.slo.source)}): ${e(describeSlo(a.slo.spec))}. TTFT and E2E are measured from the intended send time.</p>`
+    ? `<p>SLO (${e(a.slo.source)}): ${e(describeSlo(a.slo.spec))}. ` +
+      'TTFT and E2E are measured from the intended send time.</p>'
     : '<p class="muted">No SLO was set: goodput cost and SLO capacity are not computed.</p>';
   return (
     '<h2>Summary</h2>' +
@@ -152,7 +155,8 @@ function costSection(a: RunAnalysis): string {
   return (
     '<h2>Cost at each load</h2>' +
     table([...header, '$/M input', '$/M total'], rows, [0, 10]) +
-    '<p class="muted">Costs at the mean θ over repeats (± is the sample standard deviation of θ). ' +
+    '<p class="muted">Costs at the mean θ over repeats ' +
+    '(± is the sample standard deviation of θ). ' +
     'Offered tok/s = λ × mean requested output length.</p>'
   );
 }
@@ -202,7 +206,8 @@ function stepsSection(a: RunAnalysis): string {
 
 function warningsSection(a: RunAnalysis): string {
   if (a.warnings.length === 0) return '<h2>Warnings</h2><p>None.</p>';
-  return `<h2>Warnings</h2><ul class="warn">${a.warnings.map((w) => `<li>${e(w)}</li>`).join('')}</ul>`;
+  const items = a.warnings.map((w) => `<li>${e(w)}</li>`).join('');
+  return `<h2>Warnings</h2><ul class="warn">${items}</ul>`;
 }
 
 function figuresSection(figures: RenderedFigure[]): string {

@@ -221,7 +221,7 @@ describe('analyzeRun fallbacks and re-judging', () => {
 });
 
 describe('analyzeRun warnings', () => {
-  it('reports reconciliation failures, invalid and failed steps, and Little’s-law outliers', async () => {
+  it('reports reconciliation failures, invalid and failed steps, Little outliers', async () => {
     const dir = join(root, 'warnings');
     await writeSyntheticRun({
       dir,

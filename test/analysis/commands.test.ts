@@ -150,7 +150,7 @@ describe('analyze, compare and import from the command line', { timeout: CLI_TIM
     expect(csv).toHaveLength(1 + 2 * RATES.length);
   });
 
-  it('analyze --json prints the analysis; a malformed steps line exits 2 naming file:line', async () => {
+  it('analyze --json prints the analysis; a bad steps line exits 2 naming file:line', async () => {
     const r = await runCli(['analyze', run('same'), '--json', '--slo', 'ttft:p99:300']);
     expect(r.exitCode).toBe(0);
     const analysis = JSON.parse(r.stdout);

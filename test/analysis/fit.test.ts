@@ -69,7 +69,7 @@ describe('fitSaturation', () => {
     expect(fit.dof).toBe(OFFERED.length - 3);
   });
 
-  it('recovers the parameters within 2% from noisy repeats (1% log-normal noise, 3 repeats)', () => {
+  it('recovers the parameters within 2% from noisy repeats (1% noise, 3 repeats)', () => {
     const truth = { thetaMaxTokPerS: 2400, sharpness: 4, deliveryRatio: 0.95 };
     const normal = seededNormal(7);
     const points = OFFERED.flatMap((x) =>

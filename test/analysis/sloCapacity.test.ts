@@ -29,7 +29,7 @@ describe('sloCapacity', () => {
     expect(byTtft?.limitedBy).toBe('TTFT p99');
   });
 
-  it('reports a capacity above the range when every step passes, below when the first fails', () => {
+  it('is above the range when every step passes, below it when the first fails', () => {
     expect(sloCapacity([at(1, 1, 10), at(2, 1, 20)], slo)).toMatchObject({
       rateRps: 2,
       kind: 'above-range',

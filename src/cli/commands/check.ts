@@ -73,6 +73,6 @@ export function register(program: Command): void {
     });
   withExamples(command, [
     'vllm-cost-meter check results/new --baseline results/old --max-regression 5%',
-    'vllm-cost-meter check results/new --baseline results/old --allow-reconciliation-failure --json',
+    'vllm-cost-meter check results/new --baseline results/old --allow-reconciliation-failure',
   ]);
 }

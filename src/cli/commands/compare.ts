@@ -34,7 +34,8 @@ export function comparisonText(c: Comparison): string {
     if (s.atRate.length === 0) parts.push('(no λ in common)');
     parts.push(
       `θ_max ratio ${times(s.thetaMaxRatio)}, C_naive ratio ${times(s.cNaiveRatio)}, ` +
-        `SLO capacity ratio ${times(s.sloCapacityRatio)}${s.sloCapacityNote ? ` (${s.sloCapacityNote})` : ''}, ` +
+        `SLO capacity ratio ${times(s.sloCapacityRatio)}` +
+        `${s.sloCapacityNote ? ` (${s.sloCapacityNote})` : ''}, ` +
         `knee ratio ${times(s.kneeRatio)}`,
     );
   }

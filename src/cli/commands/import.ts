@@ -81,7 +81,8 @@ export function register(program: Command): void {
       }
       ctx.stdout(
         `imported ${summary.steps.length} step(s)` +
-          `${summary.requests ? ` and ${summary.requests} requests` : ''} into ${summary.outDir}\n` +
+          `${summary.requests ? ` and ${summary.requests} requests` : ''} ` +
+          `into ${summary.outDir}\n` +
           `next: vllm-cost-meter analyze ${summary.outDir}`,
       );
     });
