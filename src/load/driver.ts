@@ -58,7 +58,8 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const startPerfMs = performance.now();
   const clock = () => performance.now() - startPerfMs;
   const deadlineNs = (atMs: number) => startHrNs + BigInt(Math.round(atMs * 1e6));
-  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  // Sampled every 10 ms (the default): finer sampling wakes the loop more than it tells.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const cpuStart = process.cpuUsage();
 
