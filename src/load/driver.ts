@@ -45,6 +45,8 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.healthThresholds };
 
   const timer = await createPreciseTimer(() => pump());
+  const itlHist = await newLatencyHistogram();
+  const gapHist = await newLatencyHistogram();
   const pool = new Pool(origin, {
     pipelining: 1,
     keepAliveTimeout: 60_000,
@@ -86,8 +88,6 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const capQueue = new Map<PlannedRequest, number>(); // request → time it reached the cap
   const limit = options.maxConcurrency === null ? null : pLimit(options.maxConcurrency);
   const inFlight = new InFlightMeter(plan.measureStartAtMs, plan.measureEndAtMs);
-  const itlHist = newLatencyHistogram();
-  const gapHist = newLatencyHistogram();
   const lags: number[] = [];
   const errorsByClass: Partial<Record<ErrorClass, number>> = {};
   let sent = 0;
@@ -308,6 +308,10 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const cpu = process.cpuUsage(cpuStart);
   await timer.close();
   await pool.destroy();
+  const itlPooled = histogramStats(itlHist);
+  const chunkGapsPooled = histogramStats(gapHist);
+  itlHist.destroy();
+  gapHist.destroy();
   if (callbackError) throw callbackError;
 
   const windowMs = plan.measureEndAtMs - plan.measureStartAtMs;
@@ -335,8 +339,8 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
     failed,
     incomplete,
     errorsByClass,
-    itlPooled: histogramStats(itlHist),
-    chunkGapsPooled: histogramStats(gapHist),
+    itlPooled,
+    chunkGapsPooled,
     inFlight: inFlight.summary(endAtMs),
     outputTokensInWindow,
     health: judgeHealth(
