@@ -178,6 +178,27 @@ function check(
   expect(itl.within1ms).toBeGreaterThan(0.9);
 
   expect(summary.itlPooled.count).toBe(itlSamples);
+  // Pooled percentiles (HDR, 3 significant digits, µs) against exact nearest-rank values.
+  const pooled = records
+    .filter((r) => r.phase === 'measure')
+    .flatMap((r) => {
+      const out: number[] = [];
+      r.chunkAtMs!.forEach((t, i) => {
+        if (i > 0) out.push(t - r.chunkAtMs![i - 1]!);
+        for (let k = 1; k < r.chunkTokens![i]!; k++) out.push(0);
+      });
+      return out;
+    })
+    .sort((a, b) => a - b);
+  expect(pooled).toHaveLength(itlSamples);
+  for (const [p, value] of [
+    [50, summary.itlPooled.p50Ms!],
+    [90, summary.itlPooled.p90Ms!],
+    [99, summary.itlPooled.p99Ms!],
+  ] as const) {
+    const exact = pooled[Math.ceil((p / 100) * pooled.length) - 1]!;
+    expect(Math.abs(value - exact)).toBeLessThanOrEqual(exact * 0.001 + 0.001);
+  }
   expect(summary.outputTokensInWindow).toBe(inWindow);
 }
 
