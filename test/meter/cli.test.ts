@@ -79,55 +79,58 @@ describe('meter command', () => {
     expect(result.stderr).toMatch(/INFO\s+metering source=http:\/\/127\.0\.0\.1:\d+ mode=direct/);
   });
 
-  it('SIGINT flushes the log, closes the endpoint and exits 0', async () => {
-    const log = join(dir, 'run.csv');
-    const meter = execa(
-      'node',
-      [
-        BIN,
-        'meter',
-        '--url',
-        server.url,
-        '--gpu-price',
-        '2',
-        '--interval',
-        '200ms',
-        '--windows',
-        '1s',
-        '--listen',
-        '0',
-        '--log',
-        log,
-      ],
-      { reject: false, timeout: 30_000 },
-    );
-    let stdout = '';
-    let stderr = '';
-    meter.stdout?.on('data', (chunk) => {
-      stdout += String(chunk);
-    });
-    meter.stderr?.on('data', (chunk) => {
-      stderr += String(chunk);
-    });
-    const deadline = Date.now() + 20_000;
-    while (stdout.split('\n').length < 5 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const port = /http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1];
-    expect(port).toBeDefined();
-    const res = await request(`http://127.0.0.1:${port}/metrics`);
-    expect(res.statusCode).toBe(200);
-    expect(await res.body.text()).toContain('vllm_cost_meter_output_tokens_per_second{');
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s flushes the log, closes the endpoint and exits 0',
+    async (signal) => {
+      const log = join(dir, `run-${signal}.csv`);
+      const meter = execa(
+        'node',
+        [
+          BIN,
+          'meter',
+          '--url',
+          server.url,
+          '--gpu-price',
+          '2',
+          '--interval',
+          '200ms',
+          '--windows',
+          '1s',
+          '--listen',
+          '0',
+          '--log',
+          log,
+        ],
+        { reject: false, timeout: 30_000 },
+      );
+      let stdout = '';
+      let stderr = '';
+      meter.stdout?.on('data', (chunk) => {
+        stdout += String(chunk);
+      });
+      meter.stderr?.on('data', (chunk) => {
+        stderr += String(chunk);
+      });
+      const deadline = Date.now() + 20_000;
+      while (stdout.split('\n').length < 5 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const port = /http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1];
+      expect(port).toBeDefined();
+      const res = await request(`http://127.0.0.1:${port}/metrics`);
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.text()).toContain('vllm_cost_meter_output_tokens_per_second{');
 
-    meter.kill('SIGINT');
-    const done = await meter;
-    expect(done.exitCode).toBe(0);
-    const printed = String(done.stdout).trim().split('\n').length;
-    const rows = readFileSync(log, 'utf8').trim().split('\n');
-    expect(rows[0]).toMatch(/^time,status,scope,/);
-    // One row per printed line (one window): nothing shown was lost from the log.
-    expect(rows.length - 1).toBe(printed);
-    expect(String(done.stderr)).toMatch(/INFO\s+stopped reason=SIGINT/);
-    await expect(request(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
-  });
+      meter.kill(signal);
+      const done = await meter;
+      expect(done.exitCode).toBe(0);
+      const printed = String(done.stdout).trim().split('\n').length;
+      const rows = readFileSync(log, 'utf8').trim().split('\n');
+      expect(rows[0]).toMatch(/^time,status,scope,/);
+      // One row per printed line (one window): nothing shown was lost from the log.
+      expect(rows.length - 1).toBe(printed);
+      expect(String(done.stderr)).toMatch(new RegExp(`INFO\\s+stopped reason=${signal}`));
+      await expect(request(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+    },
+  );
 });

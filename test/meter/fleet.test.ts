@@ -4,6 +4,7 @@
  * restarts: neither mode may show a negative or spiking rate, and both record it.
  */
 
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveMeterConfig } from '../../src/meter/config.ts';
 import { DirectMeter } from '../../src/meter/directMeter.ts';
@@ -162,6 +163,16 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
       const width = bucketWidth(directP50 / 1000) * 1000;
       expect(Math.abs((f.latencyMs.ttft.p50 as number) - directP50)).toBeLessThanOrEqual(width);
     }
+
+    // The exporter's output for a fleet reading (scopes replica, model, fleet) lints clean.
+    const fleetExporter = createExporter();
+    fleetExporter.update(reading);
+    const lint = spawnSync('promtool', ['check', 'metrics'], {
+      input: await fleetExporter.metrics(),
+      encoding: 'utf8',
+    });
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.status).toBe(0);
 
     // The fleet is priced as two $2 GPUs: C_eff = 2 × 2 × 1e6 / (3600 × θ_fleet).
     const theta = total.windows[0]!.outputTokensPerS as number;

@@ -129,14 +129,20 @@ async function runMeter(raw: RawMeterOptions, ctx: CliContext): Promise<void> {
     );
   }
 
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  let timer: NodeJS.Timeout | undefined;
   const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => resolve(signal);
+    onSignal = (signal) => resolve(signal);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    if (config.durationMs !== null) setTimeout(() => resolve('duration'), config.durationMs);
+    if (config.durationMs !== null)
+      timer = setTimeout(() => resolve('duration'), config.durationMs);
   });
   meter.start();
   const why = await stopped;
+  clearTimeout(timer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
 
   await meter.stop();
   frame?.done();
