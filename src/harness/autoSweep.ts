@@ -47,7 +47,10 @@ export function pastKnee(
     );
   }
   if (obs.outputTokPerS < bestTokPerS) {
-    return `θ fell to ${fmt(obs.outputTokPerS)} tok/s at ${fmt(obs.rateRps)} req/s (best ${fmt(bestTokPerS)})`;
+    return (
+      `θ fell to ${fmt(obs.outputTokPerS)} tok/s at ${fmt(obs.rateRps)} req/s ` +
+      `(best ${fmt(bestTokPerS)})`
+    );
   }
   return null;
 }

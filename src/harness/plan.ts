@@ -98,10 +98,13 @@ export function describePlan(resolved: ResolvedScenario): string {
       : `measure ${s.measureRequests} requests`;
   const lines = [
     `scenario ${resolved.name}${resolved.scenarioPath ? ` (${resolved.scenarioPath})` : ''}`,
-    `  workload: prompt ${lengthText(w.promptLength)}, output ${lengthText(w.outputLength)} tokens; ` +
-      `${w.arrival.kind}${w.arrival.kind === 'gamma' ? ` cv ${w.arrival.cv}` : ''} arrivals; seed ${w.seed}`,
+    `  workload: prompt ${lengthText(w.promptLength)}, ` +
+      `output ${lengthText(w.outputLength)} tokens; ` +
+      `${w.arrival.kind}${w.arrival.kind === 'gamma' ? ` cv ${w.arrival.cv}` : ''} arrivals; ` +
+      `seed ${w.seed}`,
     `  step: warm-up ${s.warmupSeconds} s, ${measure}, drain ≤ ${s.drainTimeoutSeconds} s; ` +
-      `repeats ${resolved.repeats}${s.maxConcurrency ? `; max concurrency ${s.maxConcurrency}` : ''}`,
+      `repeats ${resolved.repeats}` +
+      (s.maxConcurrency ? `; max concurrency ${s.maxConcurrency}` : ''),
   ];
   if (resolved.slo) {
     const slo = resolved.slo;
@@ -114,14 +117,16 @@ export function describePlan(resolved: ResolvedScenario): string {
   for (const v of resolved.variants) {
     const price = `$${v.pricing.gpuHourlyUsd}/GPU-h × ${v.pricing.gpus}`;
     lines.push(
-      `    ${v.name}: ${endpointText(v)}; model ${v.model ?? '(from /v1/models)'}; ${v.api}; ${price}`,
+      `    ${v.name}: ${endpointText(v)}; ` +
+        `model ${v.model ?? '(from /v1/models)'}; ${v.api}; ${price}`,
     );
   }
 
   if (!rates) {
     const a = resolved.sweep.kind === 'auto' ? resolved.sweep : null;
     lines.push(
-      `  rates: auto from ${a?.start} req/s ×${a?.factor} up to ${a?.max}, then ${a?.bisectSteps} ` +
+      `  rates: auto from ${a?.start} req/s ×${a?.factor} up to ${a?.max}, ` +
+        `then ${a?.bisectSteps} ` +
         `bisections; at most ${a?.maxSteps} rates per variant`,
     );
     const perStep = stepSeconds(resolved, a?.start ?? 1);
@@ -140,7 +145,8 @@ export function describePlan(resolved: ResolvedScenario): string {
   const variants = resolved.variants.length;
   lines.push(`  rates (req/s): ${rates.join(', ')}`);
   lines.push(
-    `  steps: ${variants} variant(s) × ${rates.length} rate(s) × ${resolved.repeats} repeat(s) = ${steps}; ` +
+    `  steps: ${variants} variant(s) × ${rates.length} rate(s) × ` +
+      `${resolved.repeats} repeat(s) = ${steps}; ` +
       `about ${Math.round(measuredRequests * variants)} measured requests`,
   );
   lines.push(

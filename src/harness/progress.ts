@@ -66,7 +66,8 @@ export function createProgress(options: ProgressOptions): { sink: RunEventSink; 
         const phase = fraction >= 1 ? pc.yellow('drain') : '';
         live(
           `${position(event.step)} ${event.step.variant} λ=${event.step.rateRps} req/s ` +
-            `${bar(fraction)} ${formatDuration(p.elapsedMs / 1000)}/${formatDuration(event.plannedSeconds)} ${phase}` +
+            `${bar(fraction)} ${formatDuration(p.elapsedMs / 1000)}/` +
+            `${formatDuration(event.plannedSeconds)} ${phase}` +
             `  sent ${p.sent} ok ${p.ok} ${p.failed ? pc.red(`failed ${p.failed}`) : 'failed 0'}` +
             `  in flight ${p.inFlight}  ${Math.round(p.outputTokPerS)} tok/s`,
         );
@@ -79,7 +80,8 @@ export function createProgress(options: ProgressOptions): { sink: RunEventSink; 
         break;
       }
       case 'auto-stop':
-        log.info(`auto sweep of ${event.variant} stopped: ${event.reason}`);
+        live?.clear();
+        plain(`auto sweep of ${event.variant} stopped: ${event.reason}`);
         break;
       case 'warning':
         live?.clear();

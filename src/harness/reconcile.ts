@@ -98,7 +98,8 @@ export function reconcileStep(
   if (totals.cancelled > 0 && outputTokens.diff !== null && outputTokens.diff > 0) {
     // Tokens generated for a cancelled stream after the client stopped reading are expected.
     warnings[warnings.length - 1] +=
-      `; ${totals.cancelled} request(s) were cancelled mid-stream, whose last tokens the client never read`;
+      `; ${totals.cancelled} request(s) were cancelled mid-stream, ` +
+      'whose last tokens the client never read';
   }
   const promptTokens = compare(
     'prompt tokens',

@@ -252,14 +252,23 @@ class Run {
   }
 }
 
-/** Repeats of one auto-sweep rate combined: mean throughput, SLO missed if any repeat missed. */
+/**
+ * Repeats of one auto-sweep rate combined: mean throughput, SLO missed if any repeat missed.
+ * Offered load is the one realised by the schedule (requests actually planned in the window),
+ * not the nominal λ: at low rates a short window holds few Poisson arrivals, and comparing θ
+ * with the nominal rate would call an idle server saturated.
+ */
 function observe(group: StepRecord[]): AutoObservation {
   const mean = (f: (s: StepRecord) => number) => group.reduce((a, s) => a + f(s), 0) / group.length;
+  const realisedOffered = (s: StepRecord) =>
+    s.rateRps > 0 && s.measuredSeconds > 0
+      ? (s.offeredOutputTokPerS / s.rateRps) * (s.measuredRequests / s.measuredSeconds)
+      : s.offeredOutputTokPerS;
   const slos = group.map((s) => s.slo?.met ?? null);
   return {
     rateRps: (group[0] as StepRecord).rateRps,
     outputTokPerS: mean((s) => s.outputTokPerS),
-    offeredOutputTokPerS: mean((s) => s.offeredOutputTokPerS),
+    offeredOutputTokPerS: mean(realisedOffered),
     sloMet: slos.includes(false) ? false : slos.includes(true) ? true : null,
     failed: group.every((s) => s.status === 'failed'),
   };

@@ -119,7 +119,8 @@ export async function startServer(
 
   appendFileSync(
     options.logPath,
-    `# ${new Date().toISOString()} vllm-cost-meter: variant ${options.variant}: ${argv.join(' ')} ` +
+    `# ${new Date().toISOString()} vllm-cost-meter: variant ${options.variant}: ` +
+      `${argv.join(' ')} ` +
       `(cwd ${spec.cwd})\n`,
   );
   // The child writes to the log itself through an inherited descriptor: piping through this
@@ -199,7 +200,8 @@ export async function startServer(
     if (Date.now() >= deadline) {
       return fail(
         `server for variant '${options.variant}' was not ready at ${readyUrl} within ` +
-          `${spec.startupTimeoutSeconds} s (last: ${lastReason}); raise server.startupTimeoutSeconds ` +
+          `${spec.startupTimeoutSeconds} s (last: ${lastReason}); ` +
+          'raise server.startupTimeoutSeconds ' +
           'if it loads slowly',
       );
     }

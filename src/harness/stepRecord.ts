@@ -80,7 +80,9 @@ function statusOf(
     const example = measured.find((r) => r.error?.class === top?.[0])?.error?.message ?? '';
     return {
       status: 'failed',
-      statusReason: `all ${measured.length} measured requests failed (${top?.[0]} ×${top?.[1]}: ${example})`,
+      statusReason:
+        `all ${measured.length} measured requests failed ` +
+        `(${top?.[0]} ×${top?.[1]}: ${example})`,
     };
   }
   if (!inputs.summary.health.valid) {

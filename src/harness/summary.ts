@@ -23,7 +23,7 @@ export function goodputCostUsd(step: StepRecord): number | null {
 const money = (x: number | null) =>
   x === null ? '–' : Number.isFinite(x) ? `$${x.toFixed(2)}` : '∞';
 
-/** `fp16 λ=10 req/s: ok, θ 2450 tok/s, C_eff $0.79/M, TTFT p50 35 ms p99 80 ms, 350 sent, 0 failed` */
+/** `fp16 λ=10 req/s: ok, θ 2450 tok/s, C_eff $0.79/M output tokens, TTFT p50 35 ms p99 …` */
 export function stepLine(step: StepRecord, prefix = ''): string {
   const slo = step.slo
     ? `, SLO ${step.slo.met === null ? '–' : step.slo.met ? 'met' : 'missed'}`

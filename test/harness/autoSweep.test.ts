@@ -38,20 +38,23 @@ function search(cfg: AutoSweepConfig, measure: (rate: number) => AutoObservation
 describe('auto sweep', () => {
   it('doubles until saturation, then bisects the knee', () => {
     // By hand: 1, 2, 4, 8 keep up (θ = 100 λ ≥ 90% of offered). At 16, θ 1000 < 0.9 × 1600.
-    // Bisect (8, 16) → 12: θ 1000 < 0.9 × 1200 → bad. (8, 12) → 10: θ 1000 ≥ 900 → good.
+    // Bisect (8, 16) → 12: θ 1000 < 0.9 × 1200 → bad.
+    // (8, 12) → 10: θ 1000 ≥ 900 → good.
     // (10, 12) → 11: θ 1000 ≥ 990 → good. Three bisections done: knee between 11 and 12.
     const { rates, decision } = search(CFG, (r) => observe(r));
     expect(rates).toEqual([1, 2, 4, 8, 16, 12, 10, 11]);
     expect(decision).toEqual({
       kind: 'stop',
-      reason: 'knee between 11 and 12 req/s (θ 1000 tok/s < 90% of offered 1200 tok/s at 12 req/s)',
+      reason:
+        'knee between 11 and 12 req/s ' + '(θ 1000 tok/s < 90% of offered 1200 tok/s at 12 req/s)',
       lastGoodRps: 11,
       firstBadRps: 12,
     });
   });
 
   it('an SLO miss counts as past the knee even when throughput keeps up', () => {
-    // SLO holds up to 3 req/s. 1, 2 good; 4 misses → bisect (2, 4) → 3 good → (3, 4) → 3.5 bad.
+    // SLO holds up to 3 req/s. 1, 2 good; 4 misses → bisect (2, 4) → 3 good;
+    // (3, 4) → 3.5 bad.
     const { rates, decision } = search({ ...CFG, bisectSteps: 2 }, (r) => observe(r, r <= 3));
     expect(rates).toEqual([1, 2, 4, 3, 3.5]);
     expect(decision.kind === 'stop' && decision.reason).toBe(

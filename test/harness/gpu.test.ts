@@ -64,7 +64,8 @@ describe('nvidia-smi parsing', () => {
 
   it('keeps a name that contains a comma and skips lines that are not GPU rows', () => {
     const text =
-      'Failed to initialize NVML: Driver/library version mismatch\n\n0, Acme, Model X, 10, 50.5, 100, 200\n';
+      'Failed to initialize NVML: Driver/library version mismatch\n\n' +
+      '0, Acme, Model X, 10, 50.5, 100, 200\n';
     expect(parseNvidiaSmi(text, 0).gpus).toEqual([
       {
         index: 0,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scenarioJsonSchemaText } from '../../src/harness/scenario/jsonSchema.ts';
 
 describe('schema/scenario.schema.json', () => {
-  it('is what scripts/gen-schema generates from the zod definitions (rerun it if this fails)', () => {
+  it('is what scripts/gen-schema generates from the zod definitions (rerun it if not)', () => {
     const committed = readFileSync(
       new URL('../../schema/scenario.schema.json', import.meta.url),
       'utf8',

@@ -25,7 +25,7 @@ describe('durable JSONL', () => {
     w.close();
   });
 
-  it('skips a partial last line (what a SIGKILL mid-write leaves) but not a broken middle one', () => {
+  it('skips a partial last line (left by a SIGKILL mid-write), not a broken middle one', () => {
     const path = join(tmp(), 'b.jsonl');
     appendFileSync(path, '{"a":1}\n{"a":2}\n{"a":');
     expect(readJsonlSync(path)).toEqual({ values: [{ a: 1 }, { a: 2 }], partialLastLine: true });

@@ -175,7 +175,7 @@ describe('kill and resume', () => {
     for (const s of reference.steps) expect(['ok', 'invalid']).toContain(s.status);
   });
 
-  it('SIGINT mid-step: exit 130, whole lines, the step marked interrupted; resume completes it', async () => {
+  it('SIGINT mid-step: exit 130, whole lines, step interrupted; resume completes', async () => {
     const root = join(work, 'sigint');
     const run = await await interruptedRun(root, 'SIGINT', 'a', 1);
     const dir = runDirIn(root);
@@ -210,7 +210,7 @@ describe('kill and resume', () => {
     expect(after.resumes?.[0]?.droppedSteps).toBe(1);
   }, 240_000);
 
-  it('SIGKILL mid-step: at most a partial last line, no server left; resume completes it', async () => {
+  it('SIGKILL mid-step: only the last line may be partial, no server left', async () => {
     const root = join(work, 'sigkill');
     const run = await interruptedRun(root, 'SIGKILL', 'b', 0);
     const dir = runDirIn(root);

@@ -102,9 +102,11 @@ describe('client vs server reconciliation', () => {
     expect(r.outputTokens).toEqual({ client: 240, server: 245, diff: 5 });
     expect(r.requests).toEqual({ client: 3, server: 2, diff: -1 });
     expect(r.warnings).toEqual([
-      'server counted 5 more output tokens than the client (output tokens: client 240, server 245); ' +
+      'server counted 5 more output tokens than the client ' +
+        '(output tokens: client 240, server 245); ' +
         '1 request(s) were cancelled mid-stream, whose last tokens the client never read',
-      'server counted 1 fewer finished requests than the client (finished requests: client 3, server 2)',
+      'server counted 1 fewer finished requests than the client ' +
+        '(finished requests: client 3, server 2)',
       'TTFT p50 disagrees by 5 histogram buckets (client 40.0 ms, server 300.0 ms)',
     ]);
   });

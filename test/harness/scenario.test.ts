@@ -54,7 +54,8 @@ describe('scenario validation: one located line per mistake', () => {
   it('an unknown field names itself, suggests the close one and lists the allowed ones', () => {
     const text = VALID.replace('  rates: [1, 5, 10]', '  rates: [1, 5, 10]\n  rate: 3');
     expect(problems(text)).toEqual([
-      `${FILE}:10:3 sweep.rate: unknown field (did you mean 'rates'?); allowed: kind, rates, repeats`,
+      `${FILE}:10:3 sweep.rate: unknown field (did you mean 'rates'?); ` +
+        'allowed: kind, rates, repeats',
     ]);
   });
 
@@ -111,7 +112,8 @@ describe('scenario validation: one located line per mistake', () => {
 
   it('an SLO percentile out of range', () => {
     const text = VALID.replace('percentile: 99,', 'percentile: 101,');
-    expect(problems(text)).toEqual([`${FILE}:11:22 slo.ttft.percentile: must be ≤ 100 (got 101)`]);
+    const message = `${FILE}:11:22 slo.ttft.percentile: must be ≤ 100 (got 101)`;
+    expect(problems(text)).toEqual([message]);
     expect(problems(VALID.replace('percentile: 99,', 'percentile: 0,'))).toEqual([
       `${FILE}:11:22 slo.ttft.percentile: must be > 0 (got 0)`,
     ]);
@@ -136,7 +138,8 @@ describe('scenario validation: one located line per mistake', () => {
   it('a GPU class not in the catalog', () => {
     const text = VALID.replace('{gpu: h100}', '{gpu: h200}');
     expect(problems(text)).toEqual([
-      `${FILE}:12:16 pricing.gpu: unknown GPU class "h200" (known: h100, a100); or give gpuHourlyUsd`,
+      `${FILE}:12:16 pricing.gpu: unknown GPU class "h200" (known: h100, a100); ` +
+        'or give gpuHourlyUsd',
     ]);
   });
 

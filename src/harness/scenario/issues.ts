@@ -223,7 +223,10 @@ function messageFor(issue: z.core.$ZodIssue, value: unknown): string {
       if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters`;
       return bound(issue.inclusive ? '≤' : '<', issue.maximum, value);
     case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => String(v)).join(', ')} (got ${describeValue(value)})`;
+      return (
+        `must be one of ${issue.values.map((v) => String(v)).join(', ')} ` +
+        `(got ${describeValue(value)})`
+      );
     case 'invalid_format':
       if (issue.format === 'url')
         return `must be an http:// or https:// URL (got ${describeValue(value)})`;
@@ -237,7 +240,8 @@ function messageFor(issue: z.core.$ZodIssue, value: unknown): string {
           ? `is required: one of ${allowed}`
           : `must be one of ${allowed} (got ${describeValue(value)})`;
       }
-      return `${issue.message === 'Invalid input' ? 'is not allowed here' : issue.message} (got ${describeValue(value)})`;
+      const what = issue.message === 'Invalid input' ? 'is not allowed here' : issue.message;
+      return `${what} (got ${describeValue(value)})`;
     }
     default:
       return issue.message;

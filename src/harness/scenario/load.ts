@@ -160,7 +160,8 @@ class SemanticChecks {
       if (raw === '') continue;
       const value = Number(raw);
       if (!Number.isInteger(value) || value < 1) {
-        this.add(filePath, `${full}:${i + 1}: a length must be a whole number ≥ 1 (got "${raw}")`);
+        const where = `${full}:${i + 1}`;
+        this.add(filePath, `${where}: a length must be a whole number ≥ 1 (got "${raw}")`);
         return;
       }
       values.push(value);
