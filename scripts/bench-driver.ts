@@ -19,6 +19,15 @@ import { buildPlan } from '../src/load/schedule.ts';
 import type { DriveSummary, RequestRecord } from '../src/load/types.ts';
 import { percentile } from '../src/util/stats.ts';
 
+if (process.argv.includes('--help')) {
+  console.log(
+    'usage: scripts/bench-driver [--rates 200,400,800,1000] [--duration 10] [--warmup 2]\n' +
+      '                            [--tokens 256] [--arrival poisson|constant] [--step-ms 0] [--seed 1]\n' +
+      'Runs driveStep at each open-loop rate against a zero-work SSE server in another process.',
+  );
+  process.exit(0);
+}
+
 const flags = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) {
   flags.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
