@@ -188,7 +188,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
   ): ScopeReading {
     const [first = '', second = ''] = key.split('|');
     const replica = g.scope === 'replica' ? first : 'all';
-    const model = g.scope === 'replica' ? second : g.scope === 'model' ? first : 'all';
+    const model = g.scope === 'replica' ? second : g.scope === 'model' ? first : this.#fleetModel();
     const state = tables.state.get(key);
     const replicas = Math.max(1, state?.get('replicas') ?? 1);
     if (g.scope === 'replica' && !this.#firstSeenMs.has(key)) {
@@ -201,10 +201,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
       gpuHourlyUsd: this.config.price.gpuHourlyUsd,
       gpus: this.config.price.gpus * replicas,
     };
-    const { info: reference, note } = this.#reference(
-      g.scope === 'fleet' ? this.#fleetModel() : model,
-      replicas,
-    );
+    const { info: reference, note } = this.#reference(model, replicas);
     const windows = this.config.windowsSeconds.map((w, i) => {
       const histograms: Record<string, Map<string, number>> = {};
       for (const [k, table] of Object.entries(tables.histograms[i] ?? {})) {
