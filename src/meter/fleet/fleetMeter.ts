@@ -50,7 +50,9 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
   #names: FleetNames | null = null;
   #namesAtMs = 0;
   #replicaLabel = 'instance';
-  #firstSeenMs = new Map<string, number>();
+  /** Per replica key (`replica|model`): dollars accrued and when last accrued. */
+  #billing = new Map<string, { usd: number; lastMs: number }>();
+  #present = new Set<string>();
   #replicas = new ReplicaWatch();
   #gaps = new GapLog();
   #lastGoodMs: number | null = null;
@@ -165,6 +167,11 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     const upSamples = await limit(() => this.client.query(upQ, atMs / 1000));
     const up = new Map(upSamples.map((s) => [s.labels[this.#replicaLabel] ?? '', s.value === 1]));
 
+    const replicaTables = perGrouping[0] as Tables;
+    this.#bill(
+      new Set([...replicaTables.state.keys(), ...(replicaTables.counters[0]?.keys() ?? [])]),
+      atMs,
+    );
     const scopes: ScopeReading[] = [];
     groupings.forEach((g, i) => {
       const tables = perGrouping[i] as Tables;
@@ -191,12 +198,6 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     const model = g.scope === 'replica' ? second : g.scope === 'model' ? first : this.#fleetModel();
     const state = tables.state.get(key);
     const replicas = Math.max(1, state?.get('replicas') ?? 1);
-    if (g.scope === 'replica' && !this.#firstSeenMs.has(key)) {
-      // Replicas there at the first reading are billed from the meter's start, like the tokens
-      // whose tokens the lifetime totals count from then; later ones from when they appear.
-      this.#firstSeenMs.set(key, this.#lastGoodMs === null ? this.#startMs : atMs);
-    }
-
     const price = {
       gpuHourlyUsd: this.config.price.gpuHourlyUsd,
       gpus: this.config.price.gpus * replicas,
@@ -215,7 +216,7 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     const lifetime = tables.lifetime.get(key);
     const outputTokens = Math.max(0, lifetime?.get('out_total') ?? 0) || 0;
     const promptTokens = Math.max(0, lifetime?.get('in_total') ?? 0) || 0;
-    const usd = this.#spentUsd(g, key, atMs);
+    const usd = this.#spentUsd(g, key);
     const elapsedSeconds = (atMs - this.#startMs) / 1000;
     return {
       scope: g.scope,
@@ -240,22 +241,39 @@ export class FleetMeter extends EventEmitter<FleetMeterEvents> {
     };
   }
 
-  /** Each replica is billed from the moment the meter first saw it. */
-  #spentUsd(g: Grouping, key: string, atMs: number): number {
+  /**
+   * A replica is billed while Prometheus has its series — across a Prometheus outage too, when
+   * it is there before and after — and no longer once it is gone (scaled down). Replicas there
+   * at the first reading are billed from the meter's start, as the lifetime token totals count
+   * their tokens from then; later ones from when they appear.
+   */
+  #bill(present: Set<string>, atMs: number): void {
+    for (const key of present) {
+      const entry = this.#billing.get(key) ?? { usd: 0, lastMs: atMs };
+      if (this.#lastGoodMs === null) entry.lastMs = this.#startMs;
+      else if (!this.#present.has(key)) entry.lastMs = atMs;
+      entry.usd += (this.#hourlyUsd * Math.max(0, atMs - entry.lastMs)) / 3_600_000;
+      entry.lastMs = atMs;
+      this.#billing.set(key, entry);
+    }
+    this.#present = present;
+  }
+
+  #spentUsd(g: Grouping, key: string): number {
     let usd = 0;
-    for (const [replicaKey, sinceMs] of this.#firstSeenMs) {
+    for (const [replicaKey, entry] of this.#billing) {
       const model = replicaKey.split('|')[1] ?? '';
       const member =
         g.scope === 'fleet' || (g.scope === 'model' ? model === key : replicaKey === key);
-      if (member) usd += (this.#hourlyUsd * Math.max(0, atMs - sinceMs)) / 3_600_000;
+      if (member) usd += entry.usd;
     }
     return usd;
   }
 
-  /** The fleet's model when every replica seen serves the same one, else 'all'. */
+  /** The fleet's model when every replica present serves the same one, else 'all'. */
   #fleetModel(): string {
-    const seen = new Set([...this.#firstSeenMs.keys()].map((k) => k.split('|')[1] ?? ''));
-    return seen.size === 1 ? ([...seen][0] as string) : 'all';
+    const models = new Set([...this.#present].map((k) => k.split('|')[1] ?? ''));
+    return models.size === 1 ? ([...models][0] as string) : 'all';
   }
 
   #reference(model: string, replicas: number): { info: ReferenceInfo | null; note: string | null } {
