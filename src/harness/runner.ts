@@ -199,6 +199,8 @@ class Run {
     }
     writeStepsCsv(this.paths.stepsCsv, this.steps);
     this.emit({ type: 'step-end', step: label, record });
+    const warning = warmupWarning(record);
+    if (warning) this.emit({ type: 'warning', variant: record.variant, message: warning });
     return record;
   }
 
@@ -272,6 +274,19 @@ function observe(group: StepRecord[]): AutoObservation {
     sloMet: slos.includes(false) ? false : slos.includes(true) ? true : null,
     failed: group.every((s) => s.status === 'failed'),
   };
+}
+
+/**
+ * A window that opens before the server reached steady state under-reads θ: requests sent
+ * during a warm-up shorter than their own life have not yet filled the batch.
+ */
+export function warmupWarning(step: StepRecord): string | null {
+  const e2eP50S = (step.latency.e2eMs.p50Ms ?? 0) / 1000;
+  if (step.status === 'interrupted' || step.warmupSeconds >= e2eP50S) return null;
+  return (
+    `λ=${step.rateRps}: the warm-up (${step.warmupSeconds} s) is shorter than the median ` +
+    `request (${e2eP50S.toFixed(1)} s), so θ reads low; raise step.warmupSeconds`
+  );
 }
 
 async function arrivalOf(resolved: ResolvedScenario): Promise<ArrivalProcess> {
