@@ -38,12 +38,21 @@ const longWindow = (r: MeterReading): WindowReading => r.scopes[0]!.windows[1]!;
 const shortWindow = (r: MeterReading): WindowReading => r.scopes[0]!.windows[0]!;
 const replicaOf = (sim: SimServer) => `127.0.0.1:${sim.port}`;
 
-/** Largest relative distance of the 2 s rates from the 20 s rate over the last 20 readings. */
-function unsteadiness(readings: MeterReading[], pick: (w: WindowReading) => number | null) {
-  const end = longWindow(readings.at(-1)!);
-  const mean = pick(end) as number;
-  const recent = readings.slice(-WINDOW_S).map((r) => pick(shortWindow(r)) as number);
-  return Math.max(...recent.map((x) => Math.abs(x - mean) / mean));
+/** Largest relative distance of the 2 s rates from the 20 s rate, over that 20 s window. */
+function unsteadiness(
+  readings: MeterReading[],
+  end: MeterReading,
+  pick: (w: WindowReading) => number | null,
+): number {
+  const mean = pick(longWindow(end)) as number;
+  const inWindow = readings.filter(
+    (r) => r.timeMs > end.timeMs - WINDOW_S * 1000 && r.timeMs <= end.timeMs,
+  );
+  const rates = inWindow.flatMap((r) => {
+    const x = pick(shortWindow(r));
+    return x === null ? [] : [x];
+  });
+  return Math.max(...rates.map((x) => Math.abs(x - mean) / mean));
 }
 
 /** Width of the TTFT bucket that holds `seconds`. */
@@ -64,6 +73,7 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
             interval: '1s',
             windows: `2s,${WINDOW_S}s`,
             listen: false,
+            timeout: '3s', // a busy machine can take over a second to answer
             sloTtftP99Ms: 500,
           }),
         ),
@@ -113,8 +123,11 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
   }, 60_000);
 
   it('per-replica and fleet-total figures equal the direct measurements', async () => {
-    const [a, b] = direct.map((m) => m.latest as MeterReading) as [MeterReading, MeterReading];
-    expect(longWindow(a).filled && longWindow(b).filled).toBe(true);
+    // The newest reading of each meter whose long window is full (a slow sample may be a gap).
+    const newestFull = (h: MeterReading[]) =>
+      [...h].reverse().find((r) => r.status === 'ok' && longWindow(r).filled) as MeterReading;
+    const [a, b] = history.map(newestFull) as [MeterReading, MeterReading];
+    expect(a && b, 'each direct meter has a full window').toBeTruthy();
     // Evaluated at A's sample time: both windows end together (B's within one interval).
     const reading = await (fleet as FleetMeter).sampleOnce(a.timeMs);
     expect(reading.status).toBe('ok');
@@ -140,7 +153,7 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
       ['requestsPerS', 'completions/s'],
     ] as const) {
       const pick = (w: WindowReading) => w[key];
-      const u = Math.max(...history.map((h) => unsteadiness(h, pick)));
+      const u = Math.max(unsteadiness(history[0]!, a, pick), unsteadiness(history[1]!, b, pick));
       expect(
         u,
         `${label}: the load must be steady for the comparison to mean anything`,
@@ -182,7 +195,7 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
   }, 30_000);
 
   it('the Grafana dashboard queries run on Prometheus and chart the exported series', async () => {
-    const client = new PromqlClient((prom as PrometheusHandle).url, 5000);
+    const client = new PromqlClient((prom as PrometheusHandle).url, 20_000);
     const withData = new Map<string, number>();
     for (const { panel, expr } of dashboardQueries()) {
       const result = await client.query(withAllVariables(expr));
@@ -207,11 +220,13 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
       `${WINDOW_S}s`,
       '--duration',
       '2.5s',
+      '--timeout',
+      '5s',
       '--no-listen',
     ]);
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
     for (const line of lines) {
       expect(line).toMatch(
         / ok \| fleet of 2 \| 20s: \$[\d.]+\/M out [\d,.]+ tok\/s .*replicas 2\/2 up/,
