@@ -160,6 +160,14 @@ describe.skipIf(!hasPrometheus)('fleet mode through a real Prometheus', () => {
       ).toBeLessThan(1);
       const tolerance = (3 / WINDOW_S) * u + 0.01;
       const [dA, dB] = [pick(longWindow(a)) as number, pick(longWindow(b)) as number];
+      const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+      // One line per figure for the record: the measured gaps against the tolerance.
+      console.info(
+        `fleet vs direct ${label}: A ${pct(rel(pick(fleetA) as number, dA))}, ` +
+          `B ${pct(rel(pick(fleetB) as number, dB))}, ` +
+          `total ${pct(rel(pick(total.windows[0]!) as number, dA + dB))} ` +
+          `(tolerance ${pct(tolerance)}, unsteadiness ${pct(u)})`,
+      );
       expect(rel(pick(fleetA) as number, dA), `${label} replica A`).toBeLessThan(tolerance);
       expect(rel(pick(fleetB) as number, dB), `${label} replica B`).toBeLessThan(tolerance);
       expect(rel(pick(total.windows[0]!) as number, dA + dB), `${label} total`).toBeLessThan(
