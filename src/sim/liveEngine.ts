@@ -195,6 +195,9 @@ export class LiveEngine {
       this.startStepQuiet(endS);
     }
     if (this.current !== null && this.stepTimer === null) this.armTimer(this.current.endS);
+    // The wake ran late and the only waiting requests arrived after the last step's end: start
+    // their step now, at the wall clock, so no request is scheduled before it arrived.
+    if (this.current === null && !this.scheduler.idle) this.startStep(this.clockS());
   }
 
   /** Like startStep but without arming a timer: the wake loop decides when to sleep. */

@@ -175,6 +175,8 @@ export class Scheduler {
     if (preempted.length === 0) {
       while (this.numWaiting > 0 && budget > 0 && this.running.length < this.config.maxNumSeqs) {
         const req = this.waiting[this.waitingHead]!;
+        // A request that reached the engine after this step began waits for the next step.
+        if (req.enqueuedS > nowS) break;
         const tokens = Math.min(req.promptTokens + req.output - req.computed, budget);
         if (!this.tryAllocate(req, tokens)) break;
         this.popWaiting();
@@ -185,10 +187,12 @@ export class Scheduler {
       }
     }
 
-    if (entries.length === 0) {
+    if (entries.length === 0 && preempted.length === 0) {
+      const head = this.waiting[this.waitingHead];
+      if (head !== undefined && head.enqueuedS > nowS) return null; // nothing has arrived yet
       // Nothing fits even alone: the KV cache is smaller than one request. Admission control at
       // the server rejects such requests, so reaching this is a configuration error.
-      if (preempted.length === 0) throw new RangeError('KV cache cannot hold a single request');
+      throw new RangeError('KV cache cannot hold a single request');
     }
     return { startS: nowS, entries, preempted, shape: shapeOf(entries) };
   }

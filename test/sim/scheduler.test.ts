@@ -43,6 +43,18 @@ describe('scheduler (vLLM V1 semantics, simulated time)', () => {
     expect(s.usedBlocks).toBe(0);
   });
 
+  it('never schedules a request into a step that began before it arrived', () => {
+    // A late wake-up can plan a step that starts (simulated) before a request reached the
+    // engine (wall clock). Queue time must stay ≥ 0, so that request waits for the next step.
+    const s = new Scheduler(CONFIG);
+    const r = s.add({ id: 0, promptTokens: 10, maxTokens: 2 }, 5);
+    expect(s.plan(4)).toBeNull();
+    const plan = s.plan(5)!;
+    expect(plan.entries.map((e) => e.req)).toEqual([r]);
+    s.commit(plan, 5 + stepTimeS(plan.shape));
+    expect(r.firstScheduledS).toBe(5);
+  });
+
   it('splits a long prompt into chunks of the token budget (chunked prefill)', () => {
     const s = new Scheduler({ ...CONFIG, maxNumBatchedTokens: 256 });
     const r = s.add({ id: 0, promptTokens: 1000, maxTokens: 2 }, 0);
