@@ -29,7 +29,7 @@ export function quickDemo(resolved: ResolvedScenario): ResolvedScenario {
     scenarioPath: null,
     sweep: { kind: 'list', rates: [1, 4, 8], repeats: 1 },
     repeats: 1,
-    step: { ...resolved.step, warmupSeconds: 3, measureSeconds: 5, drainTimeoutSeconds: 5 },
+    step: { ...resolved.step, warmupSeconds: 4, measureSeconds: 5, drainTimeoutSeconds: 5 },
   };
 }
 
