@@ -4,8 +4,11 @@
  * at the first step that does not, bisect between the last good and the first bad rate.
  *
  * The decision is a pure function of the steps already measured, so `--resume` replays it from
- * steps.jsonl and continues with exactly the rate an uninterrupted run would have chosen.
+ * steps.jsonl and continues with the rate an uninterrupted run would have chosen after the same
+ * measurements.
  */
+
+import type { StepRecord } from './records.ts';
 
 export interface AutoSweepConfig {
   start: number;
@@ -103,4 +106,26 @@ export function nextAutoRate(
   const mid = roundRate((lastGood + firstBad) / 2);
   if (mid <= lastGood || mid >= firstBad) return stop(knee);
   return { kind: 'run', rateRps: mid, phase: 'bisect' };
+}
+
+/**
+ * Repeats of one auto-sweep rate combined: mean throughput, SLO missed if any repeat missed.
+ * Offered load is the one realised by the schedule (requests actually planned in the window),
+ * not the nominal λ: at low rates a short window holds few Poisson arrivals, and comparing θ
+ * with the nominal rate would call an idle server saturated.
+ */
+export function observeRate(group: StepRecord[]): AutoObservation {
+  const mean = (f: (s: StepRecord) => number) => group.reduce((a, s) => a + f(s), 0) / group.length;
+  const realisedOffered = (s: StepRecord) =>
+    s.rateRps > 0 && s.measuredSeconds > 0
+      ? (s.offeredOutputTokPerS / s.rateRps) * (s.measuredRequests / s.measuredSeconds)
+      : s.offeredOutputTokPerS;
+  const slos = group.map((s) => s.slo?.met ?? null);
+  return {
+    rateRps: (group[0] as StepRecord).rateRps,
+    outputTokPerS: mean((s) => s.outputTokPerS),
+    offeredOutputTokPerS: mean(realisedOffered),
+    sloMet: slos.includes(false) ? false : slos.includes(true) ? true : null,
+    failed: group.every((s) => s.status === 'failed'),
+  };
 }

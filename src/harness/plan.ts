@@ -35,6 +35,17 @@ export function fixedSteps(resolved: ResolvedScenario, variant: string): StepKey
 export const streamIdOf = (k: Pick<StepKey, 'stepIndex' | 'repeat' | 'rateRps'>) =>
   `step-${k.stepIndex}/repeat-${k.repeat}/rate-${k.rateRps}`;
 
+/** Steps in the whole run, or null when an auto sweep decides as it goes. */
+export function totalSteps(resolved: ResolvedScenario): number | null {
+  let total = 0;
+  for (const v of resolved.variants) {
+    const steps = fixedSteps(resolved, v.name);
+    if (!steps) return null;
+    total += steps.length;
+  }
+  return total;
+}
+
 /** Options for buildPlan, minus the arrival process (a trace is read from its file). */
 export function planOptions(
   resolved: ResolvedScenario,

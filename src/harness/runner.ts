@@ -9,12 +9,12 @@ import { readTrace } from '../load/trace.ts';
 import type { ArrivalProcess } from '../load/types.ts';
 import { closeScrapeAgent } from '../telemetry/scrape.ts';
 import { CostMeterError, describeError, inputError, runError } from '../util/errors.ts';
-import { type AutoObservation, nextAutoRate } from './autoSweep.ts';
+import { nextAutoRate, observeRate } from './autoSweep.ts';
 import type { RunEventSink, StepLabel } from './events.ts';
 import { findNvidiaSmi, type GpuSampler, startGpuSampler } from './gpu.ts';
 import { JsonlWriter } from './jsonl.ts';
 import { newManifest, writeManifest } from './manifest.ts';
-import { fixedSteps, type StepKey, stepKeyId } from './plan.ts';
+import { fixedSteps, type StepKey, stepKeyId, totalSteps } from './plan.ts';
 import { discoverModel, serverVersion } from './probe.ts';
 import type { RunManifest, StepRecord } from './records.ts';
 import { checkWritable, createRunDir, type RunPaths } from './resultsDir.ts';
@@ -22,6 +22,7 @@ import { prepareResume } from './resume.ts';
 import type { ResolvedScenario, ResolvedVariant } from './scenario/resolve.ts';
 import { Scraper } from './scraper.ts';
 import { type StartedServer, startServer, substitutePort } from './server.ts';
+import { warmupWarning } from './stepRecord.ts';
 import { runStep, type StepRunContext } from './stepRun.ts';
 import { writeStepsCsv } from './stepsCsv.ts';
 
@@ -232,7 +233,7 @@ class Run {
       } else {
         const decision = nextAutoRate(
           sweep,
-          ordered.map(([, g]) => observe(g)),
+          ordered.map(([, g]) => observeRate(g)),
         );
         if (decision.kind === 'stop') {
           const entry = this.manifest.autoSweep[name];
@@ -254,54 +255,9 @@ class Run {
   }
 }
 
-/**
- * Repeats of one auto-sweep rate combined: mean throughput, SLO missed if any repeat missed.
- * Offered load is the one realised by the schedule (requests actually planned in the window),
- * not the nominal λ: at low rates a short window holds few Poisson arrivals, and comparing θ
- * with the nominal rate would call an idle server saturated.
- */
-function observe(group: StepRecord[]): AutoObservation {
-  const mean = (f: (s: StepRecord) => number) => group.reduce((a, s) => a + f(s), 0) / group.length;
-  const realisedOffered = (s: StepRecord) =>
-    s.rateRps > 0 && s.measuredSeconds > 0
-      ? (s.offeredOutputTokPerS / s.rateRps) * (s.measuredRequests / s.measuredSeconds)
-      : s.offeredOutputTokPerS;
-  const slos = group.map((s) => s.slo?.met ?? null);
-  return {
-    rateRps: (group[0] as StepRecord).rateRps,
-    outputTokPerS: mean((s) => s.outputTokPerS),
-    offeredOutputTokPerS: mean(realisedOffered),
-    sloMet: slos.includes(false) ? false : slos.includes(true) ? true : null,
-    failed: group.every((s) => s.status === 'failed'),
-  };
-}
-
-/**
- * A window that opens before the server reached steady state under-reads θ: requests sent
- * during a warm-up shorter than their own life have not yet filled the batch.
- */
-export function warmupWarning(step: StepRecord): string | null {
-  const e2eP50S = (step.latency.e2eMs.p50Ms ?? 0) / 1000;
-  if (step.status === 'interrupted' || step.warmupSeconds >= e2eP50S) return null;
-  return (
-    `λ=${step.rateRps}: the warm-up (${step.warmupSeconds} s) is shorter than the median ` +
-    `request (${e2eP50S.toFixed(1)} s), so θ reads low; raise step.warmupSeconds`
-  );
-}
-
 async function arrivalOf(resolved: ResolvedScenario): Promise<ArrivalProcess> {
   const a = resolved.workload.arrival;
   return a.kind === 'trace' ? readTrace(a.file) : a;
-}
-
-function totalSteps(resolved: ResolvedScenario): number | null {
-  let total = 0;
-  for (const v of resolved.variants) {
-    const steps = fixedSteps(resolved, v.name);
-    if (!steps) return null;
-    total += steps.length;
-  }
-  return total;
 }
 
 /** Runs (or resumes) a scenario into a results directory. */

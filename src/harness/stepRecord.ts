@@ -187,3 +187,16 @@ export function buildStepRecord(inputs: StepInputs): StepRecord {
     pricing: inputs.pricing,
   };
 }
+
+/**
+ * A window that opens before the server reached steady state under-reads θ: requests sent
+ * during a warm-up shorter than their own life have not yet filled the batch.
+ */
+export function warmupWarning(step: StepRecord): string | null {
+  const e2eP50S = (step.latency.e2eMs.p50Ms ?? 0) / 1000;
+  if (step.status === 'interrupted' || step.warmupSeconds >= e2eP50S) return null;
+  return (
+    `λ=${step.rateRps}: the warm-up (${step.warmupSeconds} s) is shorter than the median ` +
+    `request (${e2eP50S.toFixed(1)} s), so θ reads low; raise step.warmupSeconds`
+  );
+}

@@ -3,7 +3,9 @@ import {
   type AutoObservation,
   type AutoSweepConfig,
   nextAutoRate,
+  observeRate,
 } from '../../src/harness/autoSweep.ts';
+import type { StepRecord } from '../../src/harness/records.ts';
 
 const CFG: AutoSweepConfig = {
   start: 1,
@@ -88,5 +90,41 @@ describe('auto sweep', () => {
       );
       expect(next).toMatchObject({ kind: 'run', rateRps: rates[k] });
     }
+  });
+});
+
+describe('combining the repeats of one rate', () => {
+  const step = (over: Partial<StepRecord>): StepRecord =>
+    ({
+      rateRps: 2,
+      measuredSeconds: 10,
+      measuredRequests: 20,
+      outputTokPerS: 1000,
+      offeredOutputTokPerS: 1000,
+      status: 'ok',
+      slo: null,
+      ...over,
+    }) as StepRecord;
+
+  it('judges θ against the offered load the schedule realised, not the nominal λ', () => {
+    // Nominal offered: 2 req/s × 500 tokens = 1000 tok/s. The draws put 12 and 16 requests in
+    // the 10 s windows: realised 1.2 × 500 = 600 and 1.6 × 500 = 800 tok/s, mean 700;
+    // θ averages (600 + 700) / 2 = 650.
+    const obs = observeRate([
+      step({ measuredRequests: 12, outputTokPerS: 600 }),
+      step({ measuredRequests: 16, outputTokPerS: 700 }),
+    ]);
+    expect(obs.offeredOutputTokPerS).toBe(700);
+    expect(obs.outputTokPerS).toBe(650);
+  });
+
+  it('misses the SLO when any repeat missed, and fails only when all failed', () => {
+    const slo = (met: boolean) => ({ met }) as StepRecord['slo'];
+    const obs = observeRate([
+      step({ slo: slo(true) }),
+      step({ slo: slo(false), status: 'failed' }),
+    ]);
+    expect(obs.sloMet).toBe(false);
+    expect(obs.failed).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pricing } from '../../src/harness/records.ts';
-import { buildStepRecord, type StepInputs } from '../../src/harness/stepRecord.ts';
+import { buildStepRecord, type StepInputs, warmupWarning } from '../../src/harness/stepRecord.ts';
 import { request, summary } from './records.ts';
 
 const PRICE: Pricing = { gpuClass: 'h100', gpuHourlyUsd: 6.98, gpus: 1, source: 'scenario' };
@@ -185,5 +185,16 @@ describe('step record', () => {
     // Only the last two are inside [1 001 000, 1 003 000]: util (50 + 70) / 2 = 60;
     // power per sample 600 and 800 W → 700 W; memory peak 2 × 2000 MiB.
     expect(step.gpu).toEqual({ utilPercentMean: 60, powerWattsMean: 700, memoryUsedMiBMax: 4000 });
+  });
+
+  it('warns when the warm-up is shorter than the median request', () => {
+    // Warm-up 1 s (window opens at 1000 ms); E2E of the two successes: 1198 and 1500 ms →
+    // median 1.349 s > 1 s.
+    const step = buildStepRecord(inputs());
+    expect(warmupWarning(step)).toBe(
+      'λ=1.5: the warm-up (1 s) is shorter than the median request (1.3 s), so θ reads low; ' +
+        'raise step.warmupSeconds',
+    );
+    expect(warmupWarning({ ...step, warmupSeconds: 2 })).toBeNull();
   });
 });
