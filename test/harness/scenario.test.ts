@@ -51,6 +51,22 @@ describe('scenario validation: one located line per mistake', () => {
     expect(resolved.slo).toEqual({ attainment: 0.9, ttftMs: { percentile: 99, maxMs: 500 } });
   });
 
+  it('a variant server block overrides only the fields it names', () => {
+    const text =
+      VALID.replace('target: http://127.0.0.1:8000\n', '') +
+      'server:\n  command: [serve, a]\n  readiness: /v1/models\n  stopTimeoutSeconds: 45\n' +
+      'variants:\n  - name: a\n  - name: b\n    server: {command: [serve, b]}\n';
+    const resolved = resolveScenario(parseScenarioText(text, FILE));
+    const servers = resolved.variants.map((v) => v.server);
+    expect(servers.map((s) => s?.command)).toEqual([
+      ['serve', 'a'],
+      ['serve', 'b'],
+    ]);
+    // Left out in variant b, so inherited — not reset to the defaults (/health, 20 s).
+    expect(servers.map((s) => s?.readiness)).toEqual(['/v1/models', '/v1/models']);
+    expect(servers.map((s) => s?.stopTimeoutSeconds)).toEqual([45, 45]);
+  });
+
   it('an unknown field names itself, suggests the close one and lists the allowed ones', () => {
     const text = VALID.replace('  rates: [1, 5, 10]', '  rates: [1, 5, 10]\n  rate: 3');
     expect(problems(text)).toEqual([

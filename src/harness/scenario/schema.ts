@@ -219,15 +219,23 @@ const argv = z
   })
   .min(1);
 
-const serverFields = {
-  command: argv.meta({ description: 'argv of the server; "{port}" is replaced by the port' }),
-  port: z.union([z.int().min(1).max(65535), z.literal('auto')]).default('auto'),
-  baseUrl: z.string().min(1).default('http://127.0.0.1:{port}'),
-  readiness: z.string().min(1).default('/health').meta({
+const serverTypes = {
+  port: z.union([z.int().min(1).max(65535), z.literal('auto')]),
+  baseUrl: z.string().min(1),
+  readiness: z.string().min(1).meta({
     description: 'path (or URL) that answers 200 once the server is ready',
   }),
-  startupTimeoutSeconds: z.number().positive().default(900),
-  stopTimeoutSeconds: z.number().positive().default(20),
+  startupTimeoutSeconds: z.number().positive(),
+  stopTimeoutSeconds: z.number().positive(),
+};
+
+const serverFields = {
+  command: argv.meta({ description: 'argv of the server; "{port}" is replaced by the port' }),
+  port: serverTypes.port.default('auto'),
+  baseUrl: serverTypes.baseUrl.default('http://127.0.0.1:{port}'),
+  readiness: serverTypes.readiness.default('/health'),
+  startupTimeoutSeconds: serverTypes.startupTimeoutSeconds.default(900),
+  stopTimeoutSeconds: serverTypes.stopTimeoutSeconds.default(20),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().min(1).optional().meta({ description: 'relative to the scenario file' }),
 };
@@ -240,13 +248,14 @@ export const variantSchema = z.strictObject({
   target: httpUrl.optional(),
   server: z
     .strictObject({
+      // No defaults here: a field the variant leaves out keeps the top-level server's value.
       ...serverFields,
       command: serverFields.command.optional(),
-      port: serverFields.port.optional(),
-      baseUrl: serverFields.baseUrl.optional(),
-      readiness: serverFields.readiness.optional(),
-      startupTimeoutSeconds: serverFields.startupTimeoutSeconds.optional(),
-      stopTimeoutSeconds: serverFields.stopTimeoutSeconds.optional(),
+      port: serverTypes.port.optional(),
+      baseUrl: serverTypes.baseUrl.optional(),
+      readiness: serverTypes.readiness.optional(),
+      startupTimeoutSeconds: serverTypes.startupTimeoutSeconds.optional(),
+      stopTimeoutSeconds: serverTypes.stopTimeoutSeconds.optional(),
     })
     .optional(),
   model: z.string().min(1).optional(),
