@@ -1,3 +1,4 @@
+import * as ss from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { latencyStats, percentile } from '../../src/util/stats.ts';
 
@@ -16,5 +17,21 @@ describe('percentiles (numpy linear interpolation)', () => {
     expect(stats.count).toBe(2);
     expect(stats.meanMs).toBe(2);
     expect(stats.maxMs).toBe(3);
+  });
+});
+
+describe('latencyStats against an independent implementation', () => {
+  it('mean, median and max agree with simple-statistics on a random sample', () => {
+    // A fixed pseudo-random sample (LCG), so the test is deterministic.
+    let x = 12345;
+    const values = Array.from({ length: 10_001 }, () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return (x / 2 ** 31) * 500;
+    });
+    const stats = latencyStats(values);
+    expect(stats.meanMs).toBeCloseTo(ss.mean(values), 9);
+    // Odd count: the median is one sample, so both interpolation rules agree exactly.
+    expect(stats.p50Ms).toBe(ss.median(values));
+    expect(stats.maxMs).toBe(ss.max(values));
   });
 });
