@@ -51,7 +51,10 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
   const gapHist = await newLatencyHistogram();
   const pool = new Pool(origin, {
     pipelining: 1,
-    keepAliveTimeout: 60_000,
+    // Well under the 5 s after which vLLM's server (uvicorn) closes an idle connection: a
+    // request written on a socket the server is closing, e.g. after an event-loop stall, fails
+    // with "other side closed" before the server ever saw it.
+    keepAliveTimeout: 2_000,
     connect: { timeout: options.requestTimeoutMs },
   });
   const headers = ['content-type', 'application/json', 'accept', 'text/event-stream'];
