@@ -9,6 +9,7 @@
  *
  *   scripts/bench-driver [--rates 200,400,800,1000] [--duration 10] [--warmup 2]
  *                        [--tokens 256] [--arrival poisson|constant] [--step-ms 0] [--seed 1]
+ *                        [--write burst|stepped]   (how the server writes; see zero-sse-server.ts)
  * Profile: NODE_OPTIONS=--cpu-prof scripts/bench-driver --rates 1000
  */
 
@@ -23,6 +24,7 @@ if (process.argv.includes('--help')) {
   console.log(
     'usage: scripts/bench-driver [--rates 200,400,800,1000] [--duration 10] [--warmup 2]\n' +
       '                            [--tokens 256] [--arrival poisson|constant] [--step-ms 0] [--seed 1]\n' +
+      '                            [--write burst|stepped]\n' +
       'Runs driveStep at each open-loop rate against a zero-work SSE server in another process.',
   );
   process.exit(0);
@@ -46,7 +48,14 @@ async function startServer(): Promise<{ child: ChildProcess; port: number }> {
   const url = new URL('./zero-sse-server.ts', import.meta.url);
   const child = fork(
     url.pathname,
-    ['--tokens', String(tokens), '--step-ms', flags.get('step-ms') ?? '0'],
+    [
+      '--tokens',
+      String(tokens),
+      '--step-ms',
+      flags.get('step-ms') ?? '0',
+      '--write',
+      flags.get('write') ?? 'burst',
+    ],
     {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, NODE_OPTIONS: '' },

@@ -1,9 +1,14 @@
 /**
  * A zero-work OpenAI-compatible streaming server for scripts/bench-driver, run as a separate
  * process (forked with IPC). Every response is N one-token chunks built once at start-up, each
- * already framed for chunked transfer encoding (as uvicorn sends vLLM's events). Like a decode
- * step of a real engine, each "step" writes one chunk to every open stream, and steps follow
- * each other with setImmediate (or every --step-ms). Each chunk is one socket.write.
+ * already framed for chunked transfer encoding (as uvicorn sends vLLM's events).
+ *
+ * --write burst (default): the whole response leaves in one socket write, so the server costs
+ *   almost nothing and the client's event handling is what the benchmark measures (the peer
+ *   survey's zero-work server did the same: 256 events per response, no pacing).
+ * --write stepped: like decode steps of a real engine, each "step" writes one chunk to every
+ *   open stream, steps following each other with setImmediate (or every --step-ms); one
+ *   socket.write per chunk, so the kernel's per-write cost dominates at high rates.
  *
  * For each request it keeps the wall-clock times (µs-precise epoch ms) of its first and last
  * token writes and of the request's arrival, keyed by x-request-id; the parent asks for them over IPC to measure how far the
@@ -22,6 +27,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
 }
 const tokens = Number(args.get('tokens') ?? 256);
 const stepMs = Number(args.get('step-ms') ?? 0);
+const burst = (args.get('write') ?? 'burst') === 'burst';
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -56,6 +62,7 @@ const usage = {
   usage: { prompt_tokens: 32, completion_tokens: tokens, total_tokens: 32 + tokens },
 };
 const tail = Buffer.from(`data: ${JSON.stringify(usage)}\n\ndata: [DONE]\n\n`);
+const wholeBody = Buffer.concat(body);
 
 interface Stream {
   res: ServerResponse;
@@ -97,6 +104,13 @@ const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.flushHeaders(); // headers out now: the body frames bypass the response object
     const id = String(req.headers['x-request-id'] ?? '');
+    if (burst) {
+      const now = epochNow();
+      res.socket?.write(wholeBody);
+      res.end(tail);
+      stamps[id] = [arrivedAtMs, now, now];
+      return;
+    }
     streams.push({ res, id, next: 0, arrivedAtMs, firstAtMs: 0 });
     if (!stepping) {
       stepping = true;
