@@ -2,7 +2,8 @@
  * Durable JSONL: each record is serialised to one line and handed to the kernel with a single
  * write(2) on an O_APPEND descriptor before the call returns. A SIGKILL therefore loses nothing
  * already written and can leave at most the last line partial — which readers skip. Only a
- * power cut can lose more; `sync()` at step ends narrows even that.
+ * power cut can lose more; `sync()` at step ends narrows even that. A write that fails (disk
+ * full) is cut back to the last whole line before the error is thrown, so the file stays valid.
  */
 
 import {
@@ -10,24 +11,29 @@ import {
   createReadStream,
   createWriteStream,
   existsSync,
+  fstatSync,
   fsyncSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   renameSync,
   writeSync,
 } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ioError } from '../util/errors.ts';
+import { ioError, ioReason } from '../util/errors.ts';
 
 export class JsonlWriter {
   private fd: number | null;
+  /** Bytes of whole lines in the file: where a failed write is cut back to. */
+  private size: number;
   lines = 0;
 
   constructor(readonly path: string) {
     try {
       this.fd = openSync(path, 'a');
+      this.size = fstatSync(this.fd).size;
     } catch (err) {
-      throw ioError(`cannot open ${path} for appending: check permissions and free space`, err);
+      throw ioError(`cannot open ${path} for appending: ${ioReason(err)}`);
     }
   }
 
@@ -36,8 +42,23 @@ export class JsonlWriter {
     if (this.fd === null) throw ioError(`${this.path} is already closed`);
     const buf = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
     let offset = 0;
-    while (offset < buf.length) offset += writeSync(this.fd, buf, offset);
+    try {
+      while (offset < buf.length) offset += writeSync(this.fd, buf, offset);
+    } catch (err) {
+      if (offset > 0) this.cutBack();
+      throw ioError(`cannot append to ${this.path}: ${ioReason(err)}`);
+    }
+    this.size += buf.length;
     this.lines += 1;
+  }
+
+  /** Drops the part of a line that a failed write left behind. */
+  private cutBack(): void {
+    try {
+      if (this.fd !== null) ftruncateSync(this.fd, this.size);
+    } catch {
+      // Nothing more to do: readers skip a partial last line.
+    }
   }
 
   /** Flushes to the disk itself (not just the kernel); called at step boundaries. */

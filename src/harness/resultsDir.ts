@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ioError } from '../util/errors.ts';
+import { ioError, ioReason } from '../util/errors.ts';
 import { insideDir, sanitizeName, serverLogName, utcStamp } from './names.ts';
 
 /** Refuse to start with less than this free: requests.jsonl grows ~1 KB per request. */
@@ -43,7 +43,7 @@ export function checkWritable(dir: string, minFreeBytes = MIN_FREE_BYTES): void 
     writeFileSync(probe, 'ok');
     rmSync(probe);
   } catch (err) {
-    throw ioError(`cannot write in ${dir}: check permissions or choose another --out`, err);
+    throw ioError(`cannot write in ${dir}: ${ioReason(err)}; fix that or choose another --out`);
   }
   const fs = statfsSync(dir);
   const freeBytes = fs.bavail * fs.bsize;
@@ -57,13 +57,18 @@ export function checkWritable(dir: string, minFreeBytes = MIN_FREE_BYTES): void 
 }
 
 /** Creates `<root>/<scenario>-<stamp>[-n]/` and returns its paths. */
-export function createRunDir(root: string, scenarioName: string, now = new Date()): RunPaths {
+export function createRunDir(
+  root: string,
+  scenarioName: string,
+  now = new Date(),
+  minFreeBytes = MIN_FREE_BYTES,
+): RunPaths {
   try {
     mkdirSync(root, { recursive: true });
   } catch (err) {
-    throw ioError(`cannot create the results root ${root}: check permissions`, err);
+    throw ioError(`cannot create the results root ${root}: ${ioReason(err)}`);
   }
-  checkWritable(root);
+  checkWritable(root, minFreeBytes);
   const base = `${sanitizeName(scenarioName, 'scenario')}-${utcStamp(now)}`;
   for (let n = 1; n < 1000; n++) {
     const dir = insideDir(root, n === 1 ? base : `${base}-${n}`);
@@ -74,13 +79,22 @@ export function createRunDir(root: string, scenarioName: string, now = new Date(
   throw ioError(`too many runs named ${base} in ${root}`);
 }
 
-/** Writes JSON via a temporary file and rename, so a reader never sees half a manifest. */
-export function writeJsonAtomic(path: string, value: unknown): void {
+/**
+ * Writes a file via a temporary file and rename, so a reader never sees half of it; when the
+ * write fails (disk full) the old file stays as it was and the temporary one is removed.
+ */
+export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+    writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (err) {
-    throw ioError(`cannot write ${path}`, err);
+    rmSync(tmp, { force: true });
+    throw ioError(`cannot write ${path}: ${ioReason(err)}`);
   }
+}
+
+/** Writes JSON atomically (see writeFileAtomic): a reader never sees half a manifest. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -2,29 +2,30 @@
  * The sweep runner: for each variant, start its server (or use its target), find the model,
  * scrape telemetry alongside, and run every step of the sweep, writing each result the moment
  * it exists. It returns instead of throwing for failures of the run itself, so the caller can
- * always say where the results are and how to resume.
+ * always say where the results are and how to resume. A server that dies cuts its step short
+ * (recorded as interrupted, so `--resume` measures it again) and ends the run; so does the
+ * first file that cannot be written (a full disk), leaving every file whole.
  */
 
 import { readTrace } from '../load/trace.ts';
 import type { ArrivalProcess } from '../load/types.ts';
 import { closeScrapeAgent } from '../telemetry/scrape.ts';
-import { CostMeterError, describeError, inputError, runError } from '../util/errors.ts';
+import { CostMeterError, describeError, ioError, runError } from '../util/errors.ts';
+import { readApiKeys, redactJson, redactText } from './apiKeys.ts';
 import { nextAutoRate, observeRate } from './autoSweep.ts';
 import type { RunEventSink, StepLabel } from './events.ts';
-import { findNvidiaSmi, type GpuSampler, startGpuSampler } from './gpu.ts';
-import { JsonlWriter } from './jsonl.ts';
-import { newManifest, writeManifest } from './manifest.ts';
+import { newManifest } from './manifest.ts';
 import { fixedSteps, type StepKey, stepKeyId, totalSteps } from './plan.ts';
 import { discoverModel, serverVersion } from './probe.ts';
 import type { RunManifest, StepRecord } from './records.ts';
 import { checkWritable, createRunDir, type RunPaths } from './resultsDir.ts';
 import { prepareResume } from './resume.ts';
+import { RunOutput } from './runOutput.ts';
+import { type Samplers, startSamplers, stopSamplers } from './samplers.ts';
 import type { ResolvedScenario, ResolvedVariant } from './scenario/resolve.ts';
-import { Scraper } from './scraper.ts';
-import { type StartedServer, startServer, substitutePort } from './server.ts';
+import { describeExit, lastLogLine, type StartedServer, startServer } from './server.ts';
 import { warmupWarning } from './stepRecord.ts';
 import { runStep, type StepRunContext } from './stepRun.ts';
-import { writeStepsCsv } from './stepsCsv.ts';
 
 export interface RunOptions {
   resolved: ResolvedScenario;
@@ -34,6 +35,8 @@ export interface RunOptions {
   signal: AbortSignal;
   onEvent?: RunEventSink;
   env?: NodeJS.ProcessEnv;
+  /** Refuse to start with less free space in the results root (default MIN_FREE_BYTES). */
+  minFreeBytes?: number;
 }
 
 export interface RunResult {
@@ -44,37 +47,33 @@ export interface RunResult {
   error: CostMeterError | null;
 }
 
-interface Writers {
-  requests: JsonlWriter;
-  steps: JsonlWriter;
-  telemetry: JsonlWriter;
-  gpu: JsonlWriter | null;
-}
-
 class Run {
   readonly steps: StepRecord[];
   readonly done: Set<string>;
   ordinal: number;
+  /** The running variant's server, when the scenario starts one. */
+  server: StartedServer | null = null;
+  readonly emit: RunEventSink;
 
   constructor(
     readonly o: RunOptions,
     readonly paths: RunPaths,
     readonly manifest: RunManifest,
-    readonly writers: Writers,
+    readonly out: RunOutput,
+    readonly keys: Map<string, string | null>,
     finished: StepRecord[],
     readonly total: number | null,
   ) {
     this.steps = [...finished];
     this.done = new Set(finished.map(stepKeyId));
     this.ordinal = finished.length;
-  }
-
-  get emit(): RunEventSink {
-    return this.o.onEvent ?? (() => {});
+    // Events become log lines: no key may reach them (a server can echo one in an error).
+    const sink = o.onEvent ?? (() => {});
+    this.emit = (event) => sink(redactJson(event, out.secrets));
   }
 
   save(): void {
-    writeManifest(this.paths.manifest, this.manifest);
+    this.out.saveManifest(this.manifest);
   }
 
   async variant(index: number): Promise<void> {
@@ -86,8 +85,7 @@ class Run {
 
     this.emit({ type: 'variant-start', variant: v.name, index, count: resolved.variants.length });
     let server: StartedServer | null = null;
-    let scraper: Scraper | null = null;
-    let gpu: GpuSampler | null = null;
+    let samplers: Samplers = { scraper: null, gpu: null };
     try {
       let baseUrl = v.target ?? '';
       if (v.server) {
@@ -96,13 +94,16 @@ class Run {
           logPath: this.paths.serverLog(v.name),
           signal: this.o.signal,
           onStatus: (message) => this.emit({ type: 'server-status', variant: v.name, message }),
+          secrets: this.out.secrets,
         });
+        this.server = server;
         baseUrl = server.baseUrl;
       }
-      const apiKey = this.apiKey(v);
+      const apiKey = this.keys.get(v.name) ?? null;
       const where = resolved.scenarioPath ?? resolved.name;
       const model = v.model ?? (await discoverModel(baseUrl, apiKey, where));
-      const version = await serverVersion(baseUrl, apiKey);
+      const answered = await serverVersion(baseUrl, apiKey);
+      const version = answered === null ? null : redactText(answered, this.out.secrets);
       const info = this.manifest.variants[index];
       if (info) {
         Object.assign(info, {
@@ -115,30 +116,9 @@ class Run {
       this.save();
       this.emit({ type: 'server-ready', variant: v.name, baseUrl, model, version });
 
-      if (v.telemetry.enabled) {
-        const url = v.telemetry.metricsUrl
-          ? substitutePort(v.telemetry.metricsUrl, server?.port ?? 0)
-          : `${baseUrl}/metrics`;
-        scraper = new Scraper({
-          url,
-          intervalMs: v.telemetry.scrapeIntervalSeconds * 1000,
-          onLine: (line) => this.writers.telemetry.write(line),
-          onWarning: (message) => this.emit({ type: 'warning', variant: v.name, message }),
-          context: { variant: v.name, stepIndex: null, repeat: null, phase: 'idle' },
-        });
-        scraper.start();
-      }
-      const smi = v.telemetry.gpu === 'auto' ? findNvidiaSmi(this.o.env ?? process.env) : null;
-      if (smi) {
-        this.writers.gpu ??= new JsonlWriter(this.paths.gpu);
-        const gpuWriter = this.writers.gpu;
-        gpu = startGpuSampler(
-          smi,
-          v.telemetry.scrapeIntervalSeconds * 1000,
-          (sample) => gpuWriter.write(sample),
-          (message) => this.emit({ type: 'warning', variant: v.name, message }),
-        );
-      }
+      const env = this.o.env ?? process.env;
+      const port = server?.port ?? 0;
+      samplers = startSamplers(v, { baseUrl, port, env }, this.out, this.emit);
 
       const ctx: StepRunContext = {
         resolved,
@@ -148,10 +128,10 @@ class Run {
         apiKey,
         runId: this.manifest.runId ?? 'run',
         arrival: await arrivalOf(resolved),
-        scraper,
-        gpu,
-        requests: this.writers.requests,
-        signal: this.o.signal,
+        scraper: samplers.scraper,
+        gpu: samplers.gpu,
+        requests: this.out.requests,
+        signal: server ? AbortSignal.any([this.o.signal, server.gone]) : this.o.signal,
         emit: this.emit,
       };
       if (fixed) {
@@ -162,46 +142,50 @@ class Run {
       } else {
         await this.autoSweep(ctx);
       }
-      if (server?.exited)
-        throw runError(`the server of variant '${v.name}' exited during the sweep`);
+      this.checkServer(v.name, null);
     } finally {
-      await scraper?.stop();
-      await gpu?.stop();
+      await stopSamplers(samplers);
       if (server) {
         this.emit({ type: 'server-status', variant: v.name, message: 'stopping the server' });
         await server.stop();
       }
+      this.server = null;
       this.emit({ type: 'variant-end', variant: v.name });
     }
   }
 
-  private apiKey(v: ResolvedVariant): string | null {
-    if (!v.apiKeyEnv) return null;
-    const key = (this.o.env ?? process.env)[v.apiKeyEnv];
-    if (!key) {
-      throw inputError(
-        `apiKeyEnv: the environment variable ${v.apiKeyEnv} is not set (variant '${v.name}')`,
-      );
-    }
-    return key;
+  /** Fails the run when the variant's server is gone (`during`: the step it died in). */
+  private checkServer(variant: string, during: StepRecord | null): void {
+    const exit = this.server?.exitStatus;
+    if (!this.server || !exit || this.o.signal.aborted) return;
+    const when = during ? ` during the step at λ=${during.rateRps} req/s` : '';
+    throw runError(
+      `the server of variant '${variant}' exited${when} (${describeExit(exit)}); last log line: ` +
+        `${JSON.stringify(lastLogLine(this.server.logPath))}; see ${this.server.logPath}`,
+    );
   }
 
   private async step(ctx: StepRunContext, key: StepKey): Promise<StepRecord> {
+    this.checkServer(key.variant, null);
     this.ordinal += 1;
     const label: StepLabel = { ...key, ordinal: this.ordinal, total: this.total };
     const record = await runStep(ctx, label);
-    this.writers.steps.write(record);
-    this.writers.steps.sync();
-    this.writers.requests.sync();
-    this.writers.telemetry.sync();
+    const died = this.server?.exitStatus;
+    if (died && !this.o.signal.aborted) {
+      // Half a step against a dying server is no measurement: resume runs it again.
+      record.status = 'interrupted';
+      record.statusReason = `the server exited during this step (${describeExit(died)})`;
+    }
+    if (this.out.writeFailure) throw this.out.writeFailure;
     if (record.status !== 'interrupted') {
       this.steps.push(record);
       this.done.add(stepKeyId(record));
     }
-    writeStepsCsv(this.paths.stepsCsv, this.steps);
+    this.out.writeStep(record, this.steps);
     this.emit({ type: 'step-end', step: label, record });
     const warning = warmupWarning(record);
     if (warning) this.emit({ type: 'warning', variant: record.variant, message: warning });
+    this.checkServer(key.variant, died ? record : null);
     return record;
   }
 
@@ -263,6 +247,9 @@ async function arrivalOf(resolved: ResolvedScenario): Promise<ArrivalProcess> {
 /** Runs (or resumes) a scenario into a results directory. */
 export async function runScenario(o: RunOptions): Promise<RunResult> {
   const resolved = o.resolved;
+  // Keys first: a missing one is known before anything is created or started.
+  const keys = readApiKeys(resolved, o.env ?? process.env);
+  const secrets = [...keys.values()].filter((k): k is string => k !== null);
   let paths: RunPaths;
   let manifest: RunManifest;
   let finished: StepRecord[] = [];
@@ -271,25 +258,20 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     const state = await prepareResume(o.resumeDir, resolved);
     ({ paths, manifest, finished } = state);
     droppedSteps = state.droppedSteps;
-    checkWritable(paths.dir);
+    checkWritable(paths.dir, o.minFreeBytes);
     manifest.resumes = [
       ...(manifest.resumes ?? []),
       { at: new Date().toISOString(), droppedSteps, droppedRequests: state.droppedRequests },
     ];
     Object.assign(manifest, { status: 'running', endedAt: null, error: null });
   } else {
-    paths = createRunDir(o.outRoot, resolved.name);
+    paths = createRunDir(o.outRoot, resolved.name, new Date(), o.minFreeBytes);
     manifest = newManifest(resolved, new Date());
   }
-  writeManifest(paths.manifest, manifest);
+  const out = new RunOutput(paths, secrets);
+  out.saveManifest(manifest);
 
-  const writers: Writers = {
-    requests: new JsonlWriter(paths.requests),
-    steps: new JsonlWriter(paths.steps),
-    telemetry: new JsonlWriter(paths.telemetry),
-    gpu: null,
-  };
-  const run = new Run(o, paths, manifest, writers, finished, totalSteps(resolved));
+  const run = new Run(o, paths, manifest, out, keys, finished, totalSteps(resolved));
   run.emit({
     type: 'run-start',
     dir: paths.dir,
@@ -297,15 +279,15 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     resumedSteps: finished.length,
     droppedSteps,
   });
-  if (finished.length > 0) writeStepsCsv(paths.stepsCsv, run.steps);
 
   let error: CostMeterError | null = null;
   try {
+    if (finished.length > 0) out.writeStepsCsv(run.steps);
     for (let i = 0; i < resolved.variants.length && !o.signal.aborted; i++) await run.variant(i);
   } catch (err) {
     error = err instanceof CostMeterError ? err : runError(describeError(err), err);
   } finally {
-    for (const w of [writers.requests, writers.steps, writers.telemetry, writers.gpu]) w?.close();
+    out.close();
     await closeScrapeAgent();
   }
 
@@ -315,7 +297,19 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     endedAt: new Date().toISOString(),
     error: status === 'interrupted' ? 'interrupted by a signal' : (error?.message ?? null),
   });
-  writeManifest(paths.manifest, manifest);
+  try {
+    out.saveManifest(manifest);
+  } catch (err) {
+    // A full disk: the last manifest stays (status running: resumable); report the first cause.
+    error ??= err instanceof CostMeterError ? err : ioError(describeError(err));
+  }
   run.emit({ type: 'run-end', dir: paths.dir, status, error: manifest.error ?? null });
-  return { dir: paths.dir, status, steps: run.steps, manifest, error };
+  const shown = error && new CostMeterError(error.code, redactText(error.message, secrets));
+  return {
+    dir: paths.dir,
+    status: status === 'completed' && error ? 'failed' : status,
+    steps: run.steps,
+    manifest,
+    error: shown,
+  };
 }

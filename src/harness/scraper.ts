@@ -35,6 +35,8 @@ export class Scraper {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private failing = false;
+  /** Why the latest scrape failed; null after a good one. */
+  lastError: string | null = null;
   context: ScrapeContext;
 
   constructor(private readonly options: ScraperOptions) {
@@ -44,7 +46,9 @@ export class Scraper {
   start(): void {
     this.timer = setInterval(() => {
       // A slow server must not pile scrapes up: skip a tick while one is running.
-      if (!this.busy) void this.scrapeNow();
+      if (!this.busy) {
+        this.scrapeNow().catch((err: unknown) => this.options.onWarning(describeError(err)));
+      }
     }, this.options.intervalMs);
   }
 
@@ -75,44 +79,35 @@ export class Scraper {
   private async scrapeOnce(): Promise<VllmSnapshot | null> {
     this.busy = true;
     const context = { ...this.context };
+    const url = this.options.url;
     const sentAt = Date.now();
+    let line: TelemetryLine;
+    let snapshot: VllmSnapshot | null = null;
     try {
       const timeoutMs = Math.max(2000, this.options.intervalMs * 2);
-      const result = await scrapeMetrics(this.options.url, { timeoutMs });
+      const result = await scrapeMetrics(url, { timeoutMs });
       // The scrape's moment is the middle of its round trip.
       let timeMs = sentAt + result.elapsedMs / 2;
       const last = this.snapshots[this.snapshots.length - 1];
       if (last && timeMs <= last.timeMs) timeMs = last.timeMs + 0.001;
-      const snapshot = snapshotFromMetrics(parsePromText(result.text), timeMs);
+      snapshot = snapshotFromMetrics(parsePromText(result.text, { source: url }), timeMs);
       this.snapshots.push(snapshot);
-      if (this.failing) this.options.onWarning(`scrapes of ${this.options.url} work again`);
+      if (this.failing) this.options.onWarning(`scrapes of ${url} work again`);
       this.failing = false;
-      this.options.onLine({
-        v: 1,
-        ...context,
-        url: this.options.url,
-        ok: true,
-        error: null,
-        scrapeMs: result.elapsedMs,
-        snapshot,
-      });
-      return snapshot;
+      this.lastError = null;
+      line = { v: 1, ...context, url, ok: true, error: null, scrapeMs: result.elapsedMs, snapshot };
     } catch (err) {
       const message = describeError(err);
       if (!this.failing) this.options.onWarning(`scrape failed: ${message}`);
       this.failing = true;
-      this.options.onLine({
-        v: 1,
-        ...context,
-        url: this.options.url,
-        ok: false,
-        error: message,
-        scrapeMs: Date.now() - sentAt,
-        snapshot: null,
-      });
-      return null;
+      this.lastError = message;
+      const scrapeMs = Date.now() - sentAt;
+      line = { v: 1, ...context, url, ok: false, error: message, scrapeMs, snapshot: null };
     } finally {
       this.busy = false;
     }
+    // Outside the try: a sink that throws is the caller's failure, not a failed scrape.
+    this.options.onLine(line);
+    return snapshot;
   }
 }

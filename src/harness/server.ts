@@ -8,6 +8,7 @@
 import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { execa } from 'execa';
+import { redact } from '../load/failures.ts';
 import { CostMeterError, runError } from '../util/errors.ts';
 import { httpGet, transportReason } from './probe.ts';
 import type { ResolvedServer } from './scenario/resolve.ts';
@@ -57,18 +58,28 @@ export interface StartedServer {
   argv: string[];
   /** True once the process has exited. */
   readonly exited: boolean;
+  /** How it exited, once it has. */
+  readonly exitStatus: ServerExit | null;
+  /** Aborts the moment the process exits, for whatever reason (steps stop on it). */
+  readonly gone: AbortSignal;
   stop(): Promise<ServerExit>;
 }
+
+/** `signal SIGKILL` or `code 1`. */
+export const describeExit = (exit: ServerExit) =>
+  exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
 
 export interface StartServerOptions {
   variant: string;
   logPath: string;
   signal?: AbortSignal;
   onStatus?: (message: string) => void;
+  /** API keys: masked in the command line this file writes into the server log. */
+  secrets?: readonly string[];
 }
 
 /** The server's own last line, else the guard's last note (e.g. "cannot start …: ENOENT"). */
-function lastLogLine(path: string): string {
+export function lastLogLine(path: string): string {
   try {
     const lines = readFileSync(path, 'utf8')
       .split('\n')
@@ -117,11 +128,11 @@ export async function startServer(
     Object.entries(spec.env).map(([k, v]) => [k, substitutePort(v, port)]),
   );
 
+  const shown = redact(argv.join(' '), [...(options.secrets ?? [])]);
   appendFileSync(
     options.logPath,
     `# ${new Date().toISOString()} vllm-cost-meter: variant ${options.variant}: ` +
-      `${argv.join(' ')} ` +
-      `(cwd ${spec.cwd})\n`,
+      `${shown} (cwd ${spec.cwd})\n`,
   );
   // The child writes to the log itself through an inherited descriptor: piping through this
   // process would lose its last words (and break its stdout) if we were killed. execa's types
@@ -143,8 +154,10 @@ export async function startServer(
   const pgid = child.pid as number;
   liveGroups.add(pgid);
   let exit: ServerExit | null = null;
+  const gone = new AbortController();
   const exited = child.then((r) => {
     exit = { code: r.exitCode ?? null, signal: r.signal ?? null };
+    gone.abort('the server exited');
     return exit;
   });
   const startedAt = Date.now();
@@ -189,9 +202,7 @@ export async function startServer(
     }
     if (exit) {
       const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-      const how = (exit as ServerExit).signal
-        ? `signal ${(exit as ServerExit).signal}`
-        : `code ${(exit as ServerExit).code}`;
+      const how = describeExit(exit);
       return fail(
         `server for variant '${options.variant}' exited (${how}) after ${seconds} s, before it ` +
           `was ready; last log line: ${JSON.stringify(lastLogLine(options.logPath))}`,
@@ -226,6 +237,10 @@ export async function startServer(
     get exited() {
       return exit !== null;
     },
+    get exitStatus() {
+      return exit;
+    },
+    gone: gone.signal,
     stop,
   };
 }

@@ -40,7 +40,8 @@ function stopGroup(reason, resend) {
   }, graceMs);
 }
 
-child.on('spawn', () => say(`started server pid=${child.pid}: ${[command, ...args].join(' ')}`));
+// The command line is in the harness's own header line above (with any API key masked).
+child.on('spawn', () => say(`started server pid=${child.pid}: ${command}`));
 child.on('error', (err) => {
   say(`cannot start ${command}: ${err.message}`);
   process.exit(127);

@@ -43,6 +43,26 @@ function safeWindow(series: VllmSnapshot[]): WindowStats | null {
   return series.length >= 2 ? windowOverSnapshots(series) : null;
 }
 
+/**
+ * The server's view of the measured window, or null when the good scrapes in it cover less
+ * than half of it (scrapes failed): a rate over a sliver of the window is not the window's.
+ */
+export function windowCovering(
+  series: VllmSnapshot[],
+  startMs: number,
+  endMs: number,
+): WindowStats | null {
+  const first = series[0];
+  const last = series[series.length - 1];
+  if (!first || !last || series.length < 2) return null;
+  return last.timeMs - first.timeMs >= 0.5 * (endMs - startMs) ? windowOverSnapshots(series) : null;
+}
+
+/** One scrape, tried again once at once if it failed (a scrape fails fast or times out). */
+async function edgeScrape(scraper: Scraper): Promise<VllmSnapshot | null> {
+  return (await scraper.scrapeNow()) ?? (await scraper.scrapeNow());
+}
+
 function ttftBoundsMs(snapshot: VllmSnapshot | null): number[] | null {
   const h = snapshot?.histograms.ttft;
   return h ? h.buckets.map((b) => b.le * 1000) : null;
@@ -63,7 +83,7 @@ export async function runStep(ctx: StepRunContext, label: StepLabel): Promise<St
   let pre: VllmSnapshot | null = null;
   if (scraper) {
     scraper.context = { ...context, phase: 'warmup' };
-    pre = await scraper.scrapeNow();
+    pre = await edgeScrape(scraper);
   }
 
   // Phase labels and extra scrapes at the measured window's edges, timed from the step start.
@@ -116,13 +136,23 @@ export async function runStep(ctx: StepRunContext, label: StepLabel): Promise<St
   const measureEndEpochMs = summary.originEpochMs + summary.measureEndAtMs;
   if (scraper) {
     scraper.context = { ...context, phase: 'drain' };
-    let post = interrupted ? null : await scraper.scrapeNow();
+    let post = interrupted ? null : await edgeScrape(scraper);
     // Snapshots from the edge scrapes, allowing for their round trip.
     const slackMs = 250;
-    server = safeWindow(
+    server = windowCovering(
       scraper.between(measureStartEpochMs - slackMs, measureEndEpochMs + slackMs),
+      measureStartEpochMs,
+      measureEndEpochMs,
     );
     const totals = clientTotals(records);
+    if (!interrupted && (!pre || !post)) {
+      reconciliation = reconcileStep(totals, null, null);
+      const which = pre ? 'just after' : 'just before';
+      reconciliation.warnings = [
+        `the scrape ${which} the step failed (${scraper.lastError ?? 'unknown error'}): ` +
+          'client and server counts not compared',
+      ];
+    }
     if (pre && post) {
       for (let attempt = 0; ; attempt++) {
         reconciliation = reconcileStep(

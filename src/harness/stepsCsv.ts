@@ -4,10 +4,9 @@
  * that are maps of names (per model, metric names) are left to the JSONL.
  */
 
-import { writeFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import { ioError } from '../util/errors.ts';
 import type { StepRecord } from './records.ts';
+import { writeFileAtomic } from './resultsDir.ts';
 
 const SKIP = new Set([
   'server.byModel',
@@ -61,10 +60,7 @@ export function stepsToCsv(steps: readonly StepRecord[]): string {
   return stringify([columns, ...rows.map((row) => columns.map((c) => cell(row.get(c))))]);
 }
 
+/** Rewritten whole after every step, atomically: a full disk leaves the previous version. */
 export function writeStepsCsv(path: string, steps: readonly StepRecord[]): void {
-  try {
-    writeFileSync(path, stepsToCsv(steps));
-  } catch (err) {
-    throw ioError(`cannot write ${path}`, err);
-  }
+  writeFileAtomic(path, stepsToCsv(steps));
 }

@@ -34,8 +34,17 @@ export function stepLine(step: StepRecord, prefix = ''): string {
     `${prefix}${step.variant} λ=${step.rateRps} req/s${repeat}: ${step.status}${reason}, ` +
     `θ ${num(step.outputTokPerS)} tok/s, C_eff ${money(stepCostUsd(step))}/M output tokens, ` +
     `TTFT p50 ${num(step.latency.ttftMs.p50Ms)} ms p99 ${num(step.latency.ttftMs.p99Ms)} ms, ` +
-    `${step.sent} sent, ${step.failed} failed${slo}`
+    `${step.sent} sent, ${step.failed} failed${failureClasses(step)}${slo}`
   );
+}
+
+/** ` (http_429 ×3, timeout ×1)`: which failures, so a fault shows in the line that reports it. */
+function failureClasses(step: StepRecord): string {
+  const parts = Object.entries(step.errorsByClass)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+    .map(([cls, n]) => `${cls} ×${n}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function table(rows: string[][]): string {

@@ -278,7 +278,12 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
     resolveDone();
   }
 
-  const onAbort = () => abortAll('aborted', 'the run was interrupted');
+  // The reason says why when the caller gave one in words ('SIGINT', 'the server exited').
+  const onAbort = () => {
+    const reason = options.signal?.reason;
+    const why = typeof reason === 'string' ? ` (${reason})` : '';
+    abortAll('aborted', `the run was interrupted${why}`);
+  };
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -5,6 +5,7 @@
  * clock read per network chunk, and the SSE scanner runs directly on the received bytes.
  */
 
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { type ChunkTemplate, chunkTemplate } from './chunkTemplate.ts';
 import { type CancelReason, classifyFailure, httpClass, redact } from './failures.ts';
@@ -103,6 +104,8 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
   private sawDone = false;
   private error: { class: ErrorClass; message: string } | null = null;
   private errorBody = '';
+  /** Retry-After of a 429 or 503: recorded, never obeyed (an open loop does not retry). */
+  private retryAfter: string | null = null;
   private readonly events = createEventReader();
   private template: ChunkTemplate | null = null;
   private readonly parser: SseParser;
@@ -129,9 +132,17 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
     if (this.pendingCancel) controller.abort(this.pendingCancel);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
     this.status = statusCode;
     this.firstByteAtMs = this.ctx.clock();
+    if (statusCode !== 200) {
+      const value = headers?.['retry-after'];
+      if (typeof value === 'string') this.retryAfter = value.slice(0, 40);
+    }
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -235,7 +246,8 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
       // Not JSON: keep the raw text.
     }
     if (detail.length > 300) detail = `${detail.slice(0, 300)}…`;
-    return `HTTP ${this.status}${detail ? `: ${detail}` : ''}`;
+    const retry = this.retryAfter === null ? '' : ` (Retry-After: ${this.retryAfter})`;
+    return `HTTP ${this.status}${retry}${detail ? `: ${detail}` : ''}`;
   }
 
   private finish(endAtMs: number): void {

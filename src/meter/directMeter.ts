@@ -90,8 +90,9 @@ export class DirectMeter extends EventEmitter<DirectMeterEvents> {
   async sampleOnce(): Promise<MeterReading> {
     let snapshot: VllmSnapshot;
     try {
-      const text = await this.#scrape(`${this.config.url}/metrics`, this.#abort.signal);
-      snapshot = snapshotFromMetrics(parsePromText(text), this.#now());
+      const url = `${this.config.url}/metrics`;
+      const text = await this.#scrape(url, this.#abort.signal);
+      snapshot = snapshotFromMetrics(parsePromText(text, { source: url }), this.#now());
     } catch (err) {
       // Stopping cancels the scrape in flight: that is no gap in the server's record.
       if (this.#abort.signal.aborted && this.latest) return this.latest;

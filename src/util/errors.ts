@@ -51,6 +51,23 @@ export function isCostMeterError(err: unknown): err is CostMeterError {
   return err instanceof CostMeterError;
 }
 
+const IO_REASONS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENOENT: 'the folder does not exist',
+};
+
+/** Why a file operation failed, in words, with the system's code: `the disk is full (ENOSPC)`. */
+export function ioReason(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return `${IO_REASONS[code] ?? 'I/O error'} (${code})`;
+  return describeError(err);
+}
+
 /** A short, single-line description of any thrown value, for logs and error records. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {

@@ -78,7 +78,8 @@ describe('scenario validation: one located line per mistake', () => {
   it('an unknown top-level field', () => {
     expect(problems(`${VALID}colour: blue\n`)).toEqual([
       `${FILE}:13:1 colour: unknown field; allowed: name, description, target, server, model, ` +
-        'api, apiKeyEnv, quantization, workload, sweep, step, slo, pricing, telemetry, variants',
+        'api, apiKeyEnv, apiKeyFile, quantization, workload, sweep, step, slo, pricing, telemetry, ' +
+        'variants',
     ]);
   });
 

@@ -105,8 +105,10 @@ class SemanticChecks {
       this.fileExists(s.workload.tokenizer, ['workload', 'tokenizer']);
     }
     if (s.server?.cwd !== undefined) this.dirExists(s.server.cwd, ['server', 'cwd']);
+    if (s.apiKeyFile !== undefined) this.fileExists(s.apiKeyFile, ['apiKeyFile']);
     s.variants?.forEach((v, i) => {
       if (v.pricing) this.pricing(v.pricing, ['variants', i, 'pricing']);
+      if (v.apiKeyFile !== undefined) this.fileExists(v.apiKeyFile, ['variants', i, 'apiKeyFile']);
       if (v.server?.cwd !== undefined)
         this.dirExists(v.server.cwd, ['variants', i, 'server', 'cwd']);
     });

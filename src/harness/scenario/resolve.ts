@@ -37,6 +37,8 @@ export interface ResolvedVariant {
   model: string | null;
   api: Api;
   apiKeyEnv: string | null;
+  /** Absolute path of the file holding the API key (read when the run starts). */
+  apiKeyFile: string | null;
   quantization: string | null;
   pricing: Pricing;
   telemetry: ResolvedTelemetry;
@@ -158,6 +160,7 @@ export function resolveScenario(loaded: LoadedScenario): ResolvedScenario {
     model: s.model ?? null,
     api: s.api,
     apiKeyEnv: s.apiKeyEnv ?? null,
+    apiKeyFile: s.apiKeyFile === undefined ? null : abs(s.apiKeyFile),
     quantization: s.quantization ?? null,
     pricing: resolvePricing(s.pricing),
     telemetry: telemetry(),
@@ -189,7 +192,13 @@ export function resolveScenario(loaded: LoadedScenario): ResolvedScenario {
       server: full.target ? null : server,
       model: full.model ?? base.model,
       api: full.api ?? base.api,
-      apiKeyEnv: full.apiKeyEnv ?? base.apiKeyEnv,
+      // A variant's own key source replaces the top-level one entirely.
+      ...(full.apiKeyEnv !== undefined || full.apiKeyFile !== undefined
+        ? {
+            apiKeyEnv: full.apiKeyEnv ?? null,
+            apiKeyFile: full.apiKeyFile === undefined ? null : abs(full.apiKeyFile),
+          }
+        : { apiKeyEnv: base.apiKeyEnv, apiKeyFile: base.apiKeyFile }),
       quantization: full.quantization ?? base.quantization,
       pricing: full.pricing ? resolvePricing(full.pricing) : base.pricing,
       telemetry: telemetry(full.telemetry),

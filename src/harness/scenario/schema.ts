@@ -242,33 +242,49 @@ const serverFields = {
 
 export const serverSchema = z.strictObject(serverFields);
 
-/** A variant overrides any of these for its own run; server fields merge over the top ones. */
-export const variantSchema = z.strictObject({
-  name,
-  target: httpUrl.optional(),
-  server: z
-    .strictObject({
-      // No defaults here: a field the variant leaves out keeps the top-level server's value.
-      ...serverFields,
-      command: serverFields.command.optional(),
-      port: serverTypes.port.optional(),
-      baseUrl: serverTypes.baseUrl.optional(),
-      readiness: serverTypes.readiness.optional(),
-      startupTimeoutSeconds: serverTypes.startupTimeoutSeconds.optional(),
-      stopTimeoutSeconds: serverTypes.stopTimeoutSeconds.optional(),
-    })
-    .optional(),
-  model: z.string().min(1).optional(),
-  api: z.enum(['completions', 'chat']).optional(),
-  quantization: z.string().min(1).optional(),
-  pricing: pricingSchema.optional(),
-  apiKeyEnv: z.string().optional(),
-  telemetry: telemetrySchema.partial().optional(),
-});
-
 const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+/** Where the client's API key comes from: never the key itself, which would end up in files. */
+const apiKeyFields = {
+  apiKeyEnv: envName.optional().meta({
+    description: 'name of the environment variable holding the API key (never the key)',
+  }),
+  apiKeyFile: z.string().min(1).optional().meta({
+    description: 'file holding the API key, relative to the scenario (never the key itself)',
+  }),
+};
+
+const oneKeySource = (d: { apiKeyEnv?: string; apiKeyFile?: string }) =>
+  d.apiKeyEnv === undefined || d.apiKeyFile === undefined;
+const oneKeyMessage = { message: 'give apiKeyEnv or apiKeyFile, not both', path: ['apiKeyFile'] };
+
+/** A variant overrides any of these for its own run; server fields merge over the top ones. */
+export const variantSchema = z
+  .strictObject({
+    name,
+    target: httpUrl.optional(),
+    server: z
+      .strictObject({
+        // No defaults here: a field the variant leaves out keeps the top-level server's value.
+        ...serverFields,
+        command: serverFields.command.optional(),
+        port: serverTypes.port.optional(),
+        baseUrl: serverTypes.baseUrl.optional(),
+        readiness: serverTypes.readiness.optional(),
+        startupTimeoutSeconds: serverTypes.startupTimeoutSeconds.optional(),
+        stopTimeoutSeconds: serverTypes.stopTimeoutSeconds.optional(),
+      })
+      .optional(),
+    model: z.string().min(1).optional(),
+    api: z.enum(['completions', 'chat']).optional(),
+    quantization: z.string().min(1).optional(),
+    pricing: pricingSchema.optional(),
+    ...apiKeyFields,
+    telemetry: telemetrySchema.partial().optional(),
+  })
+  .refine(oneKeySource, oneKeyMessage);
 
 export const scenarioSchema = z
   .strictObject({
@@ -279,9 +295,7 @@ export const scenarioSchema = z
     server: serverSchema.optional().meta({ description: 'start the server for each variant' }),
     model: z.string().min(1).optional().meta({ description: 'default: the one in /v1/models' }),
     api: z.enum(['completions', 'chat']).default('completions'),
-    apiKeyEnv: envName.optional().meta({
-      description: 'name of the environment variable holding the API key (never the key)',
-    }),
+    ...apiKeyFields,
     quantization: z.string().min(1).optional().meta({ description: 'label, e.g. fp8' }),
     workload: workloadSchema,
     sweep: sweepSchema,
@@ -296,6 +310,7 @@ export const scenarioSchema = z
     variants: z.array(variantSchema).min(1).optional(),
   })
   .superRefine((s, ctx) => {
+    if (!oneKeySource(s)) ctx.addIssue({ code: 'custom', ...oneKeyMessage });
     if (s.target !== undefined && s.server !== undefined) {
       ctx.addIssue({
         code: 'custom',
