@@ -93,6 +93,27 @@ export function lastLogLine(path: string): string {
   }
 }
 
+/**
+ * How the server itself ended, from the guard's note in the log (`server pid=… exited (code
+ * null, signal SIGKILL)`): the guard exits with a plain code, which hides a signal.
+ */
+export function serverExitFromLog(path: string): ServerExit | null {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const notes = [...text.matchAll(/guard: server pid=\d+ exited \(code (\S+), signal (\S+)\)/g)];
+  const last = notes[notes.length - 1];
+  if (!last) return null;
+  const code = last[1] === 'null' ? null : Number(last[1]);
+  return {
+    code: Number.isFinite(code) ? code : null,
+    signal: last[2] === 'null' ? null : (last[2] ?? null),
+  };
+}
+
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -156,7 +177,10 @@ export async function startServer(
   let exit: ServerExit | null = null;
   const gone = new AbortController();
   const exited = child.then((r) => {
-    exit = { code: r.exitCode ?? null, signal: r.signal ?? null };
+    exit = serverExitFromLog(options.logPath) ?? {
+      code: r.exitCode ?? null,
+      signal: r.signal ?? null,
+    };
     gone.abort('the server exited');
     return exit;
   });
