@@ -102,6 +102,7 @@ export async function runStep(ctx: StepRunContext, label: StepLabel): Promise<St
 
   const startedAtEpochMs = Date.now();
   const records: RequestRecord[] = [];
+  // The edge-scrape timers must not outlive the step, even when the drive throws (full disk).
   const summary = await driveStep({
     baseUrl: ctx.baseUrl,
     api: ctx.variant.api,
@@ -126,8 +127,9 @@ export async function runStep(ctx: StepRunContext, label: StepLabel): Promise<St
     },
     onProgress: (progress) =>
       ctx.emit({ type: 'step-progress', step: label, progress, plannedSeconds }),
+  }).finally(() => {
+    for (const timer of timers) clearTimeout(timer);
   });
-  for (const timer of timers) clearTimeout(timer);
   const interrupted = ctx.signal.aborted;
 
   let server: WindowStats | null = null;

@@ -1,0 +1,199 @@
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finishRun } from '../../src/cli/commands/run.ts';
+import type { CliContext } from '../../src/cli/context.ts';
+import { runScenario } from '../../src/harness/runner.ts';
+import { loadScenario } from '../../src/harness/scenario/load.ts';
+import { resolveScenario } from '../../src/harness/scenario/resolve.ts';
+import { type SimServer, startSimServer } from '../../src/sim/server.ts';
+import { CostMeterError } from '../../src/util/errors.ts';
+import { silentLogger } from '../../src/util/log.ts';
+import { runCli } from '../helpers/cli.ts';
+import { onlyRunDir, readRun, stackLines } from './helpers/results.ts';
+import { writeScenario } from './helpers/scenario.ts';
+import { isMounted, type Mounted, mountTmpfs } from './helpers/tmpfs.ts';
+
+/**
+ * The results directory cannot take the run: not a folder, read-only, too small, or it fills up
+ * mid-run. Where that can be known it is said before anything starts (the target server sees
+ * no request); a disk that fills later stops the run with the file and the reason, and leaves
+ * every file whole and the run resumable.
+ */
+
+const work = mkdtempSync(join(tmpdir(), 'vcm-rel-disk-'));
+const mounts: Mounted[] = [];
+let requestsSeen = 0;
+let target: Server;
+let scenario: string;
+
+beforeAll(async () => {
+  target = createServer((_req, res) => {
+    requestsSeen += 1;
+    res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+  scenario = writeScenario(join(work, 'disk.yaml'), { name: 'disk', targets: { a: url } });
+});
+
+afterAll(async () => {
+  for (const m of mounts) m.unmount();
+  await new Promise((resolve) => target.close(resolve));
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs the CLI into `out`: exit 1, one line with `message`, and no request ever sent. */
+async function refused(out: string, message: RegExp): Promise<void> {
+  const before = requestsSeen;
+  const r = await runCli(['run', scenario, '--out', out, '--quiet']);
+  expect(r.exitCode, r.stderr).toBe(1);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(stackLines(r.stderr)).toEqual([]);
+  expect(r.stderr.trim()).toMatch(message);
+  expect(requestsSeen).toBe(before);
+}
+
+function tmpfs(name: string, options: string): Mounted | { skip: string } {
+  const m = mountTmpfs(join(work, name), options);
+  if (isMounted(m)) mounts.push(m);
+  else console.warn(`disk test skipped: ${m.skip}`);
+  return m;
+}
+
+describe('a results directory that cannot be written', () => {
+  it('--out under a file: one line before anything starts', async () => {
+    const file = join(work, 'plain-file');
+    writeFileSync(file, 'not a folder');
+    await refused(
+      join(file, 'results'),
+      new RegExp(
+        '^vllm-cost-meter: cannot create the results root .*plain-file/results: ' +
+          'a part of the path is a file, not a folder \\(ENOTDIR\\)$',
+      ),
+    );
+  });
+
+  const ro = tmpfs('readonly', 'ro,size=1m');
+  const nonRoot = process.getuid?.() !== 0;
+  it.skipIf(!isMounted(ro) && !nonRoot)(
+    'a read-only (or, as a user, a write-protected) folder: one line, nothing created',
+    async () => {
+      let dir = join(work, 'readonly');
+      if (!isMounted(ro)) {
+        dir = join(work, 'protected');
+        mkdirSync(dir);
+        chmodSync(dir, 0o555);
+      }
+      await refused(
+        dir,
+        new RegExp(
+          '^vllm-cost-meter: cannot write in .*: (the file system is read-only \\(EROFS\\)|' +
+            'permission denied \\(EACCES\\)); fix that or choose another --out$',
+        ),
+      );
+      expect(readdirSync(dir)).toEqual([]);
+    },
+  );
+
+  const small = tmpfs('small', 'size=1m');
+  it.skipIf(!isMounted(small))('too little free space: refused before the run starts', async () => {
+    await refused(
+      join(work, 'small'),
+      new RegExp(
+        '^vllm-cost-meter: only [01] MiB free in .*small \\(need at least 200 MiB\\): ' +
+          'free some space or choose another --out$',
+      ),
+    );
+    expect(readdirSync(join(work, 'small'))).toEqual([]);
+  });
+});
+
+describe('the disk fills up mid-run', () => {
+  const disk = tmpfs('full', 'size=256k');
+  let sim: SimServer | null = null;
+  afterAll(async () => sim?.close());
+
+  it.skipIf(!isMounted(disk))(
+    'stops with the file and the reason, every file whole, and resumes once there is room',
+    async () => {
+      sim = await startSimServer({ profile: 'demo', speedup: 20 });
+      const file = writeScenario(join(work, 'fill.yaml'), {
+        name: 'fill',
+        rates: [10, 20, 30],
+        measureSeconds: 1.5,
+        targets: { a: sim.url },
+      });
+      const resolved = resolveScenario(loadScenario(file));
+      const root = join(work, 'full');
+      const signal = new AbortController().signal;
+      // 256 KiB hold one step and part of the next (telemetry lines are ~10 KB each).
+      const result = await runScenario({ resolved, outRoot: root, signal, minFreeBytes: 0 });
+      expect(result.status).toBe('failed');
+      expect(result.error?.message).toMatch(
+        new RegExp(
+          '^cannot (append to|write) .*/(requests|telemetry|steps)\\.(jsonl|csv): ' +
+            'the disk is full \\(ENOSPC\\)$',
+        ),
+      );
+
+      // Every line whole (no half line left by the failed write), no temporary file, and the
+      // finished steps intact; the manifest could not be rewritten, so it still says running.
+      const dir = onlyRunDir(root);
+      const run = readRun(dir);
+      expect(run.steps.length).toBeGreaterThanOrEqual(1);
+      expect(run.steps.length).toBeLessThan(3);
+      for (const s of run.steps) expect(['ok', 'invalid']).toContain(s.status);
+      expect(['running', 'failed']).toContain(run.manifest.status);
+
+      // What the user sees: the reason, then where the results are and how to resume.
+      const printed: string[] = [];
+      const ctx: CliContext = {
+        log: silentLogger,
+        debug: false,
+        quiet: true,
+        stdout: (t) => printed.push(t),
+      };
+      let shown: unknown = null;
+      try {
+        finishRun(ctx, result, null);
+      } catch (err) {
+        shown = err;
+      }
+      expect(shown).toBeInstanceOf(CostMeterError);
+      expect((shown as CostMeterError).exitCode).toBe(1);
+      expect((shown as CostMeterError).message).toBe(
+        `${result.error?.message} (finished steps are saved; ` +
+          `resume with: vllm-cost-meter run --resume ${dir})`,
+      );
+      expect(printed.at(-1)).toBe(`results: ${dir}`);
+
+      // Room again: resume keeps the finished steps and measures the rest.
+      (disk as Mounted).remount('size=32m');
+      const resumed = await runScenario({
+        resolved,
+        outRoot: root,
+        resumeDir: dir,
+        signal,
+        minFreeBytes: 0,
+      });
+      expect(resumed.status, resumed.error?.message).toBe('completed');
+      const after = readRun(dir);
+      expect(after.steps.map((s) => s.rateRps)).toEqual([10, 20, 30]);
+      expect(after.steps[0]).toEqual(run.steps[0]);
+      expect(existsSync(join(dir, 'manifest.json.tmp'))).toBe(false);
+    },
+    60_000,
+  );
+});
