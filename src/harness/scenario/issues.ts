@@ -21,20 +21,31 @@ export interface ScenarioIssue {
   message: string;
 }
 
-/** `sweep.rates[2]`, `variants[0].server.command`; empty path is the whole file. */
+/**
+ * `sweep.rates[2]`, `variants[0].server.command`; empty path is the whole file. A key that is
+ * not a plain name (a typo with a space, a newline, an escape code) is shown quoted: `["a b"]`.
+ */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(seg)) out += `[${JSON.stringify(seg)}]`;
     else out += out ? `.${seg}` : seg;
   }
   return out;
 }
 
+/** Control characters written as `\u001b`: a message is one line, and a terminal obeys none. */
+const visible = (text: string) =>
+  text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
 export function formatIssue(issue: ScenarioIssue): string {
   const where = issue.line === null ? issue.file : `${issue.file}:${issue.line}:${issue.col}`;
   const path = formatPath(issue.path);
-  return path ? `${where} ${path}: ${issue.message}` : `${where} ${issue.message}`;
+  return visible(path ? `${where} ${path}: ${issue.message}` : `${where} ${issue.message}`);
 }
 
 /** A scenario that failed validation: one line per issue, sorted by position. */

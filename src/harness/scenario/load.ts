@@ -32,7 +32,13 @@ export interface LoadedScenario {
 /** Parses scenario text; `file` names it in messages and anchors relative paths. */
 export function parseScenarioText(text: string, file: string): LoadedScenario {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': the YAML library would print warnings (complex keys) to stderr itself.
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    logLevel: 'error',
+  });
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => {
@@ -43,7 +49,14 @@ export function parseScenarioText(text: string, file: string): LoadedScenario {
     );
   }
 
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // Throws on an alias to no anchor, and on alias bombs (more than 100 aliases expanded).
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ScenarioError([{ file, line: 1, col: 1, path: [], message: `YAML: ${reason}` }]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError([
       { file, line: 1, col: 1, path: [], message: 'must be a YAML map of scenario fields' },
