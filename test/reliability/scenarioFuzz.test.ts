@@ -203,7 +203,7 @@ function aliasBomb(): string {
 }
 
 describe('through the real CLI', () => {
-  it('a handful of random and mutated files: a plan (exit 0), or issue lines (exit 2)', async () => {
+  it('a few random and mutated files: a plan (exit 0), or issue lines (exit 2)', async () => {
     const texts = [
       ...fc.sample(mutatedScenario, { numRuns: 4, seed: 5 }),
       ...fc.sample(rawText, { numRuns: 1, seed: 5 }),
