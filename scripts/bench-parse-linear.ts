@@ -45,7 +45,8 @@ function medianMs(body: string): number {
 
 const kib = (n: number) => `${Math.round(n / 1024)} KiB`;
 process.stdout.write(
-  `parsePromText, median of ${ROUNDS} rounds; ratio = ns/byte ÷ ns/byte at ${kib(SIZES[0] ?? 0)}\n\n`,
+  `parsePromText, median of ${ROUNDS} rounds; ` +
+    `ratio = ns/byte ÷ ns/byte at ${kib(SIZES[0] ?? 0)}\n\n`,
 );
 process.stdout.write(
   `${'shape'.padEnd(40)}${'size'.padStart(10)}${'ns/byte'.padStart(10)}${'ratio'.padStart(8)}` +
@@ -69,5 +70,6 @@ for (const [name, make] of Object.entries(SHAPES)) {
   }
 }
 process.stdout.write(
-  `\nlargest ratio: ${worst.toFixed(2)} (quadratic would be ~${(SIZES.at(-1)! / SIZES[0]!).toFixed(0)})\n`,
+  `\nlargest ratio: ${worst.toFixed(2)} ` +
+    `(quadratic would be ~${((SIZES.at(-1) ?? 1) / (SIZES[0] ?? 1)).toFixed(0)})\n`,
 );
