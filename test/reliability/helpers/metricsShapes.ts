@@ -67,7 +67,9 @@ const COUNTED = [
  */
 export function countStringWork(fn: () => void): number {
   const proto = String.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const originals = COUNTED.map((name) => [name, proto[name]] as const);
+  const originals = COUNTED.map(
+    (name) => [name, proto[name] as (...args: unknown[]) => unknown] as const,
+  );
   let work = 0;
   const wrap = (name: string, original: (...args: unknown[]) => unknown) =>
     function (this: string, ...args: unknown[]) {
