@@ -45,7 +45,9 @@ export function parseSloFlag(raw: string, flag = '--slo'): SloSpec {
       );
     }
     const percentile = Number(pMatch[1]);
-    if (percentile > 100) throw usageError(`${flag}: percentile in '${part}' is above 100`);
+    if (!(percentile > 0 && percentile <= 100)) {
+      throw usageError(`${flag}: percentile in '${part}' must be above 0 and at most 100`);
+    }
     spec[key] = { percentile, maxMs };
   }
   return spec;
