@@ -2,7 +2,8 @@
  * One real vLLM server for the whole suite (it takes 1.5–2 minutes to start): started before
  * the first test file, stopped after the last, with a check that no engine or worker process
  * outlives it. Without an installed vLLM the suite skips, with one line saying why; under
- * CI=true it fails instead.
+ * CI=true it fails instead. VLLM_TEST_URL=http://127.0.0.1:PORT uses a tiny-model server that
+ * is already running (scripts/vllm-serve PORT) instead, and leaves it running.
  */
 
 import type { TestProject } from 'vitest/node';
@@ -39,6 +40,12 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
 
+  const external = process.env.VLLM_TEST_URL;
+  if (external) {
+    project.provide('vllm', await externalServer(found.install, external.replace(/\/$/, '')));
+    return;
+  }
+
   server = await startVllmServer({
     install: found.install,
     logPath: `${SCRATCH_DIR}/server-shared.log`,
@@ -59,6 +66,24 @@ export async function setup(project: TestProject): Promise<void> {
     modelDir: server.modelDir,
     readyAfterMs: server.readyAfterMs,
   });
+}
+
+/** A server someone else started: its model directory is the root /v1/models reports. */
+async function externalServer(install: VllmInstall, baseUrl: string): Promise<SharedVllm> {
+  const res = await fetch(`${baseUrl}/v1/models`, { signal: AbortSignal.timeout(10_000) });
+  const models = (await res.json()) as { data: Array<{ root: string }> };
+  const modelDir = models.data[0]?.root;
+  if (!modelDir) throw new Error(`VLLM_TEST_URL: ${baseUrl}/v1/models lists no model`);
+  process.stderr.write(`real-vLLM suite: using the running server at ${baseUrl}\n`);
+  return {
+    status: 'ready',
+    install,
+    baseUrl,
+    pid: 0,
+    logPath: '(external)',
+    modelDir,
+    readyAfterMs: 0,
+  };
 }
 
 export async function teardown(): Promise<void> {
