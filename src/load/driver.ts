@@ -41,7 +41,14 @@ const LOOP_SAMPLE_MS = 10;
 
 export async function driveStep(options: StepDriveOptions): Promise<DriveSummary> {
   const { origin, pathPrefix } = validateDriveOptions(options);
-  const prompts = await createPromptSource(options.api, options.prompt);
+  // Each step of a run draws its own prompts: with the run's salt alone, request k of every
+  // step repeated request k of the steps before it, and vLLM's prefix cache served up to a
+  // quarter of the prompt tokens of later steps (hit rate 0%, 5%, 25% over three steps).
+  const { variant, stepIndex, repeat } = options.labels;
+  const prompts = await createPromptSource(options.api, {
+    ...options.prompt,
+    salt: `${options.prompt.salt}/${variant}/${stepIndex}/${repeat}`,
+  });
   const plan = options.plan;
   const planned = plan.requests;
   const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.healthThresholds };
