@@ -5,9 +5,17 @@
  * header matches, so a file never mixes two column layouts.
  */
 
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import { ioError } from '../util/errors.ts';
+import { ioError, ioReason } from '../util/errors.ts';
 import { readingToJson } from './endpoint.ts';
 import type { MeterReading, ScopeReading, WindowReading } from './types.ts';
 
@@ -110,15 +118,25 @@ export function openLogSink(path: string, format: 'csv' | 'jsonl'): LogSink {
     }
   }
   let open = true;
+  // Bytes of whole records: a write that fails (disk full) is cut back to here.
+  let size = fstatSync(fd).size;
   return {
     write(reading) {
       if (!open) return;
       const text = format === 'csv' ? stringify(csvRows(reading)) : `${readingToJson(reading)}\n`;
+      const bytes = Buffer.from(text, 'utf8');
       try {
-        writeSync(fd, text);
+        let offset = 0;
+        while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
       } catch (err) {
-        throw ioError(`cannot append to log file ${path}`, err);
+        try {
+          ftruncateSync(fd, size);
+        } catch {
+          // Nothing more to do: readers of a log skip a partial last line.
+        }
+        throw ioError(`cannot append to log file ${path}: ${ioReason(err)}`);
       }
+      size += bytes.length;
     },
     close() {
       if (!open) return;

@@ -17,11 +17,13 @@ import type { CliContext } from '../../src/cli/context.ts';
 import { runScenario } from '../../src/harness/runner.ts';
 import { loadScenario } from '../../src/harness/scenario/load.ts';
 import { resolveScenario } from '../../src/harness/scenario/resolve.ts';
+import { openLogSink } from '../../src/meter/logSink.ts';
+import type { MeterReading } from '../../src/meter/types.ts';
 import { type SimServer, startSimServer } from '../../src/sim/server.ts';
 import { CostMeterError } from '../../src/util/errors.ts';
 import { silentLogger } from '../../src/util/log.ts';
 import { runCli } from '../helpers/cli.ts';
-import { onlyRunDir, readRun, stackLines } from './helpers/results.ts';
+import { onlyRunDir, readJsonl, readRun, stackLines } from './helpers/results.ts';
 import { writeScenario } from './helpers/scenario.ts';
 import { isMounted, type Mounted, mountTmpfs } from './helpers/tmpfs.ts';
 
@@ -196,4 +198,33 @@ describe('the disk fills up mid-run', () => {
     },
     60_000,
   );
+});
+
+describe("the meter's log on a full disk", () => {
+  const disk = tmpfs('meterlog', 'size=64k');
+
+  it.skipIf(!isMounted(disk))('refuses the record that does not fit, and keeps whole lines', () => {
+    const path = join(work, 'meterlog', 'meter.jsonl');
+    const sink = openLogSink(path, 'jsonl');
+    // Readings of ~3 KB each; 64 KiB take about twenty.
+    const reading = { timeMs: 0, status: 'ok', lastError: 'x'.repeat(3000) };
+    let written = 0;
+    let failure: unknown = null;
+    for (let i = 0; i < 100 && failure === null; i++) {
+      try {
+        sink.write({ ...reading, timeMs: i } as unknown as MeterReading);
+        written += 1;
+      } catch (err) {
+        failure = err;
+      }
+    }
+    sink.close();
+    expect(failure).toBeInstanceOf(CostMeterError);
+    expect((failure as CostMeterError).message).toBe(
+      `cannot append to log file ${path}: the disk is full (ENOSPC)`,
+    );
+    const { values, partialLast } = readJsonl<{ timeMs: number }>(path);
+    expect(partialLast).toBe('');
+    expect(values.map((v) => v.timeMs)).toEqual(Array.from({ length: written }, (_, i) => i));
+  });
 });
