@@ -95,3 +95,13 @@ export async function serverVersion(
     return null;
   }
 }
+
+/** Why `baseUrl` does not answer at all (`connection refused`, `timeout`), or null if it does. */
+export async function unreachable(baseUrl: string, apiKey: string | null): Promise<string | null> {
+  try {
+    await httpGet(new URL('/v1/models', baseUrl).toString(), 3000, authHeaders(apiKey));
+    return null;
+  } catch (err) {
+    return transportReason(err);
+  }
+}

@@ -16,7 +16,7 @@ import { nextAutoRate, observeRate } from './autoSweep.ts';
 import type { RunEventSink, StepLabel } from './events.ts';
 import { newManifest } from './manifest.ts';
 import { fixedSteps, type StepKey, stepKeyId, totalSteps } from './plan.ts';
-import { discoverModel, serverVersion } from './probe.ts';
+import { discoverModel, serverVersion, unreachable } from './probe.ts';
 import type { RunManifest, StepRecord } from './records.ts';
 import { checkWritable, createRunDir, type RunPaths } from './resultsDir.ts';
 import { prepareResume } from './resume.ts';
@@ -171,10 +171,17 @@ class Run {
     const label: StepLabel = { ...key, ordinal: this.ordinal, total: this.total };
     const record = await runStep(ctx, label);
     const died = this.server?.exitStatus;
-    if (died && !this.o.signal.aborted) {
+    // A target that refuses every connection once the step is over has gone away.
+    const gone =
+      !this.server && record.errorsByClass.connect && !this.o.signal.aborted
+        ? await unreachable(ctx.baseUrl, ctx.apiKey)
+        : null;
+    if ((died || gone) && !this.o.signal.aborted) {
       // Half a step against a dying server is no measurement: resume runs it again.
       record.status = 'interrupted';
-      record.statusReason = `the server exited during this step (${describeExit(died)})`;
+      record.statusReason = died
+        ? `the server exited during this step (${describeExit(died)})`
+        : `the server stopped answering during this step (${gone})`;
     }
     if (this.out.writeFailure) throw this.out.writeFailure;
     if (record.status !== 'interrupted') {
@@ -186,6 +193,12 @@ class Run {
     const warning = warmupWarning(record);
     if (warning) this.emit({ type: 'warning', variant: record.variant, message: warning });
     this.checkServer(key.variant, died ? record : null);
+    if (gone) {
+      throw runError(
+        `the server of variant '${key.variant}' at ${ctx.baseUrl} stopped answering during the ` +
+          `step at λ=${key.rateRps} req/s (${gone}); start it again, then resume`,
+      );
+    }
     return record;
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startSimServer } from '../../src/sim/server.ts';
 import { runCli } from '../helpers/cli.ts';
 import { onlyRunDir, readRun, stackLines } from './helpers/results.ts';
 import { BIN, writeScenario } from './helpers/scenario.ts';
@@ -12,7 +13,22 @@ import { BIN, writeScenario } from './helpers/scenario.ts';
  * SIGKILLs it (the server, not its guard) while the first of three steps is being measured.
  * The run must stop at once with one line naming the death, keep every line already written,
  * record the cut step as interrupted (so it is never taken for a measurement), and resume.
+ * A target the run did not start is judged by its answers: refused after the step, it is gone.
  */
+
+/** Resolves once `dir`'s requests.jsonl holds more than `lines` lines (the run is mid-step). */
+async function midStep(root: string, lines: number): Promise<string> {
+  for (let i = 0; i < 1200; i++) {
+    await sleep(50);
+    try {
+      const dir = onlyRunDir(root);
+      if (readFileSync(join(dir, 'requests.jsonl'), 'utf8').split('\n').length > lines) return dir;
+    } catch {
+      // not there yet
+    }
+  }
+  throw new Error(`the run in ${root} never got going`);
+}
 
 const work = mkdtempSync(join(tmpdir(), 'vcm-rel-death-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -109,5 +125,47 @@ describe('the server process dies during a run', () => {
     expect(after.manifest.resumes?.[0]?.droppedSteps).toBe(1);
     const guards = readdirSync(dir).filter((f) => f.startsWith('server-'));
     expect(guards).toEqual(['server-default.log']);
+  }, 180_000);
+
+  it('a target that stops answering mid-step: the same stop; resume once it is back', async () => {
+    let sim = await startSimServer({ profile: 'demo', speedup: 20 });
+    const port = sim.port;
+    const file = writeScenario(join(work, 'gone.yaml'), {
+      name: 'gone',
+      rates: [10, 20],
+      measureSeconds: 2,
+      targets: { t: sim.url },
+    });
+    const root = join(work, 'gone');
+    const child = execa('node', [BIN, 'run', file, '--out', root, '--quiet'], {
+      reject: false,
+      timeout: 120_000,
+    });
+    const dir = await midStep(root, 8);
+    await sim.close();
+    const result = await child;
+
+    expect(result.exitCode).toBe(1);
+    expect(String(result.stderr).trim().split('\n').at(-1)).toBe(
+      `vllm-cost-meter: the server of variant 't' at http://127.0.0.1:${port} stopped answering ` +
+        'during the step at λ=10 req/s (connection refused); start it again, then resume ' +
+        `(finished steps are saved; resume with: vllm-cost-meter run --resume ${dir})`,
+    );
+    const run = readRun(dir);
+    expect(run.steps.map((s) => [s.stepIndex, s.status, s.statusReason])).toEqual([
+      [0, 'interrupted', 'the server stopped answering during this step (connection refused)'],
+    ]);
+
+    sim = await startSimServer({ profile: 'demo', speedup: 20, port });
+    try {
+      const resumed = await runCli(['run', '--resume', dir, '--quiet'], { timeoutMs: 120_000 });
+      expect(resumed.exitCode, resumed.stderr).toBe(0);
+      expect(readRun(dir).steps.map((s) => [s.stepIndex, s.status === 'interrupted'])).toEqual([
+        [0, false],
+        [1, false],
+      ]);
+    } finally {
+      await sim.close();
+    }
   }, 180_000);
 });
