@@ -5,7 +5,13 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSimServer } from '../../src/sim/server.ts';
 import { runCli } from '../helpers/cli.ts';
-import { onlyRunDir, readRun, stackLines } from './helpers/results.ts';
+import {
+  checkTelemetryRates,
+  clientOutputTokens,
+  onlyRunDir,
+  readRun,
+  stackLines,
+} from './helpers/results.ts';
 import { BIN, writeScenario } from './helpers/scenario.ts';
 
 /**
@@ -112,6 +118,7 @@ describe('the server process dies during a run', () => {
       expect(t.error).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/metrics/);
     }
     expect(alive(serverPid)).toBe(false);
+    checkTelemetryRates(run.telemetry, 'default', clientOutputTokens(run.requests, 'default'));
 
     // Resume starts a new server and measures every step, the cut one again from scratch.
     const resumed = await runCli(['run', '--resume', dir, '--quiet'], { timeoutMs: 120_000 });
