@@ -4,7 +4,7 @@
  * hardware class (`calibration.json`), never by editing these.
  */
 
-export type HardwareClass = 'h100' | 'a100' | 'demo';
+export type HardwareClass = 'h100' | 'a100' | 'demo' | 'cpu';
 
 export interface HardwareSpec {
   id: HardwareClass;
@@ -58,6 +58,24 @@ export const HARDWARE: Record<HardwareClass, HardwareSpec> = {
     defaultMaxNumSeqs: 256,
     defaultMaxNumBatchedTokens: 2048,
     nonKvReserveGiB: 1.6,
+  },
+  // One core of the 2-vCPU AMD EPYC (Zen 4) machines this project's real-vLLM suite runs on:
+  // the CPU build of vLLM pins its worker to one core. Peak: 2.6 GHz × 64 bf16 FLOP per cycle
+  // (AVX-512 BF16 dot products on 256-bit pipes); fp32 runs at half that, which the fp32
+  // profile's fitted GEMM efficiency absorbs. vLLM's CPU defaults: 128 sequences, 2048 tokens.
+  // The KV cache is VLLM_CPU_KVCACHE_SPACE (2 GiB), set by the profile, not from memoryGiB.
+  cpu: {
+    id: 'cpu',
+    label: 'one core of a 2-vCPU AMD EPYC (Zen 4) VM',
+    memoryGiB: 2,
+    hbmTBps: 0.03,
+    peakTflops: { fp16: 0.166, fp8: 0.166 },
+    fp8Mode: 'weight-only',
+    linkGBps: 1,
+    linkLatencyUs: 1,
+    defaultMaxNumSeqs: 128,
+    defaultMaxNumBatchedTokens: 2048,
+    nonKvReserveGiB: 0,
   },
   // A made-up small accelerator: its only job is a demo whose knee shows within minutes on a
   // laptop. Nothing about it is calibrated.

@@ -4,7 +4,7 @@
  * only gathered, the expert weights are touched per routed token, the rest is read every step.
  */
 
-export type ModelId = 'llama3.1-8b' | 'qwen3-30b-a3b' | 'mixtral-8x7b' | 'demo-1b';
+export type ModelId = 'llama3.1-8b' | 'qwen3-30b-a3b' | 'mixtral-8x7b' | 'demo-1b' | 'tiny-llama';
 
 export interface ModelSpec {
   id: ModelId;
@@ -76,6 +76,26 @@ export const MODELS: Record<ModelId, ModelSpec> = {
     kvHeads: 8,
     headDim: 128,
     maxModelLen: 32768,
+  },
+  // The dummy-weight Llama of scripts/make-tiny-model that the real CPU vLLM serves as `tiny`:
+  // 2,048-token vocabulary, hidden 256, 2 layers of 4 heads × 64, MLP 512, untied LM head.
+  // Per layer 4·256² (attention) + 3·256·512 (MLP) + 2·256 (norms) = 655,872 parameters.
+  'tiny-llama': {
+    id: 'tiny-llama',
+    servedName: 'tiny',
+    architecture: 'dense',
+    // 2048·256 (embedding) + 2·655,872 + 256 (final norm) + 2048·256 (LM head) = 2,360,576
+    totalParamsB: 0.002360576,
+    embeddingParamsB: 0.000524288,
+    expertParamsB: 0,
+    experts: 0,
+    expertsPerToken: 0,
+    layers: 2,
+    hiddenSize: 256,
+    queryHeads: 4,
+    kvHeads: 4,
+    headDim: 64,
+    maxModelLen: 2048,
   },
   // Synthetic small model for the demo profile.
   'demo-1b': {

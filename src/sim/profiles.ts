@@ -7,12 +7,13 @@
 import { findGpu } from '../cost/gpuCatalog.ts';
 import { inputError } from '../util/errors.ts';
 import calibrationFile from './calibration.json' with { type: 'json' };
+import cpuCalibrationFile from './calibration-cpu.json' with { type: 'json' };
 import { HARDWARE, type HardwareClass, type HardwareSpec } from './hardware.ts';
 import { kvBytesPerToken, MODELS, type ModelId, type ModelSpec } from './models.ts';
 import type { EfficiencyFactors } from './roofline.ts';
 import type { SchedulerConfig } from './scheduler.ts';
 
-export type Precision = 'fp16' | 'fp8';
+export type Precision = 'fp16' | 'fp8' | 'bf16' | 'fp32';
 
 export interface ProfileCalibration {
   hardwareClass: HardwareClass;
@@ -97,9 +98,32 @@ const CALIBRATION = calibrationFile as unknown as CalibrationFile;
 const NAME_RE = /^(?:(\d+)x)?(h100|a100)-(llama3\.1-8b|qwen3-30b-a3b|mixtral-8x7b)-(fp16|fp8)$/;
 const GPU_COUNTS = [1, 2, 4, 8];
 
-/** Profiles worth listing: every paper configuration, then the demo. */
+/** Profiles fitted to the real CPU vLLM's sweep (scripts/calibrate-sim-cpu). */
+export const CPU_PROFILES = ['cpu-tiny-llama-bf16', 'cpu-tiny-llama-fp32'] as const;
+
+/** What scripts/calibrate-sim-cpu writes to calibration-cpu.json, per CPU profile. */
+export interface CpuProfileCalibration {
+  factors: EfficiencyFactors;
+  fittedRatesRps: number[];
+  heldOutRatesRps: number[];
+  heldOutThetaMapePct: number | null;
+  heldOutTtftP50MapePct: number | null;
+  source: string;
+}
+
+export interface CpuCalibrationFile {
+  version: number;
+  profiles: Record<string, CpuProfileCalibration>;
+}
+
+const CPU_CALIBRATION = cpuCalibrationFile as unknown as CpuCalibrationFile;
+
+/** GiB of KV cache the CPU build gets (VLLM_CPU_KVCACHE_SPACE in scripts/vllm-serve). */
+export const CPU_KV_CACHE_GIB = 2;
+
+/** Profiles worth listing: every paper configuration, the real CPU vLLM's, then the demo. */
 export function listProfiles(): string[] {
-  return [...Object.values(PAPER_CONFIGS), 'demo'];
+  return [...Object.values(PAPER_CONFIGS), ...CPU_PROFILES, 'demo'];
 }
 
 /** GiB of the stored weights: fp8 checkpoints keep the embedding and LM head in 16 bits. */
@@ -112,6 +136,7 @@ export function weightBytes(model: ModelSpec, bytesPerWeight: number): number {
 export function resolveProfile(name: string, overrides: ProfileOverrides = {}): SimProfile {
   const key = name.trim().toLowerCase();
   if (key === 'demo') return buildDemo(overrides);
+  if ((CPU_PROFILES as readonly string[]).includes(key)) return buildCpu(key, overrides);
   const match = NAME_RE.exec(key);
   if (!match) {
     throw inputError(
@@ -173,6 +198,42 @@ function buildDemo(overrides: ProfileOverrides): SimProfile {
   });
 }
 
+/** The tiny model on the CPU build of vLLM, with the factors fitted to its real sweep. */
+function buildCpu(name: string, overrides: ProfileOverrides): SimProfile {
+  const precision: Precision = name.endsWith('fp32') ? 'fp32' : 'bf16';
+  const fitted = CPU_CALIBRATION.profiles[name];
+  if (!fitted) throw inputError(`no calibration for profile '${name}' in calibration-cpu.json`);
+  const model = MODELS['tiny-llama'];
+  const blockSize = overrides.blockSize ?? 16;
+  const kvTokens = (CPU_KV_CACHE_GIB * GIB) / kvBytesPerToken(model, bytesPerElement(precision));
+  const heldOut = fitted.heldOutRatesRps.map((rate) => `${precision} λ=${rate}`);
+  return assemble({
+    name,
+    hardware: HARDWARE.cpu,
+    gpus: 1,
+    model,
+    precision,
+    factors: fitted.factors,
+    calibration: {
+      hardwareClass: 'cpu',
+      source: 'fitted',
+      heldOutThetaMapePct: fitted.heldOutThetaMapePct,
+      heldOutTtftP50MapePct: fitted.heldOutTtftP50MapePct,
+      heldOutConfigs: heldOut,
+      note: `factors fitted to the real vLLM 0.32.0 CPU sweep ${fitted.source}`,
+    },
+    paperConfig: null,
+    // The price the scenario states as an assumption for a small 2-vCPU cloud machine.
+    gpuHourlyUsd: 0.1,
+    overrides: { ...overrides, numGpuBlocks: overrides.numGpuBlocks ?? kvTokens / blockSize },
+  });
+}
+
+/** Bytes of one stored element: fp8 weights are 1 byte; fp32 models keep 4-byte weights and KV. */
+function bytesPerElement(precision: Precision): number {
+  return precision === 'fp32' ? 4 : precision === 'fp8' ? 1 : 2;
+}
+
 interface Parts {
   name: string;
   hardware: HardwareSpec;
@@ -190,8 +251,9 @@ const GIB = 1024 ** 3;
 
 function assemble(p: Parts): SimProfile {
   const gpuMemoryUtilization = 0.9;
-  const bytesPerWeight = p.precision === 'fp8' ? 1 : 2;
-  const bytesPerKvElement = 2;
+  const bytesPerWeight = bytesPerElement(p.precision);
+  // The KV cache stays in the model's 16-bit dtype under fp8 weights; fp32 keeps it in fp32.
+  const bytesPerKvElement = p.precision === 'fp32' ? 4 : 2;
   const blockSize = p.overrides.blockSize ?? 16;
   const perGpuWeights = weightBytes(p.model, bytesPerWeight) / p.gpus;
   const kvPerGpuBytes =

@@ -120,9 +120,14 @@ function calibrationLine(r: WhatIfResult): string {
   if (c.source === 'synthetic') return `calibration: none (${c.note})`;
   const theta = c.heldOutThetaMapePct === null ? 'n/a' : `${c.heldOutThetaMapePct.toFixed(1)}%`;
   const ttft = c.heldOutTtftP50MapePct === null ? 'n/a' : `${c.heldOutTtftP50MapePct.toFixed(1)}%`;
+  // The CPU profiles were fitted to this project's own real sweep, not to the paper's runs.
+  const heldOut =
+    c.hardwareClass === 'cpu'
+      ? `held-out real steps ${c.heldOutConfigs.join(', ')} (${c.note})`
+      : `held-out paper configurations ${c.heldOutConfigs.join(', ')} (512 in / 256 out only)`;
   return (
     `calibration (${c.hardwareClass.toUpperCase()} class): θ(λ) MAPE ${theta}, TTFT p50 MAPE ${ttft} ` +
-    `on held-out paper configurations ${c.heldOutConfigs.join(', ')} (512 in / 256 out only)`
+    `on ${heldOut}`
   );
 }
 
