@@ -189,8 +189,17 @@ describe('scenario files, random and mutated', () => {
     ['a complex key', '? [a, b]\n: c\nname: x\n'],
     ['a key with a newline and an escape', '"a\\nb\\u001b[2J": 1\nname: x\n'],
     ['two documents', 'name: a\n---\nname: b\n'],
-  ])('%s is a scenario error', (_what, text) => {
-    expect(loadsOrExplains(text)).toBe('rejected');
+  ])('%s is a scenario error, and nothing else is printed', async (_what, text) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      expect(loadsOrExplains(text)).toBe('rejected');
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted a tick later
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 });
 
@@ -209,6 +218,7 @@ describe('through the real CLI', () => {
       ...fc.sample(rawText, { numRuns: 1, seed: 5 }),
       aliasBomb(),
       '"a\\nb\\u001b[2J": 1\n',
+      '? [a, b]\n: c\nname: x\n',
     ];
     for (const [i, text] of texts.entries()) {
       const file = join(work, `cli-${i}.yaml`);
