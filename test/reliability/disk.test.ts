@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { finishRun } from '../../src/cli/commands/run.ts';
 import type { CliContext } from '../../src/cli/context.ts';
 import { runScenario } from '../../src/harness/runner.ts';
@@ -67,11 +67,15 @@ async function refused(out: string, message: RegExp): Promise<void> {
   expect(requestsSeen).toBe(before);
 }
 
-function tmpfs(name: string, options: string): Mounted | { skip: string } {
+/** Mounts a tmpfs for the running test, or skips the test saying why it cannot. */
+function tmpfs(test: TestContext, name: string, options: string): Mounted {
   const m = mountTmpfs(join(work, name), options);
-  if (isMounted(m)) mounts.push(m);
-  else console.warn(`disk test skipped: ${m.skip}`);
-  return m;
+  if (isMounted(m)) {
+    mounts.push(m);
+    return m;
+  }
+  console.warn(`disk test skipped: ${m.skip}`);
+  return test.skip(m.skip);
 }
 
 describe('a results directory that cannot be written', () => {
@@ -87,30 +91,27 @@ describe('a results directory that cannot be written', () => {
     );
   });
 
-  const ro = tmpfs('readonly', 'ro,size=1m');
-  const nonRoot = process.getuid?.() !== 0;
-  it.skipIf(!isMounted(ro) && !nonRoot)(
-    'a read-only (or, as a user, a write-protected) folder: one line, nothing created',
-    async () => {
-      let dir = join(work, 'readonly');
-      if (!isMounted(ro)) {
-        dir = join(work, 'protected');
-        mkdirSync(dir);
-        chmodSync(dir, 0o555);
-      }
-      await refused(
-        dir,
-        new RegExp(
-          '^vllm-cost-meter: cannot write in .*: (the file system is read-only \\(EROFS\\)|' +
-            'permission denied \\(EACCES\\)); fix that or choose another --out$',
-        ),
-      );
-      expect(readdirSync(dir)).toEqual([]);
-    },
-  );
+  it('a read-only or write-protected folder: one line, nothing made', async (test) => {
+    let dir = join(work, 'protected');
+    if (process.getuid?.() === 0) {
+      // Root writes through permission bits: only a read-only mount stops it.
+      dir = tmpfs(test, 'readonly', 'ro,size=1m').dir;
+    } else {
+      mkdirSync(dir);
+      chmodSync(dir, 0o555);
+    }
+    await refused(
+      dir,
+      new RegExp(
+        '^vllm-cost-meter: cannot write in .*: (the file system is read-only \\(EROFS\\)|' +
+          'permission denied \\(EACCES\\)); fix that or choose another --out$',
+      ),
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
-  const small = tmpfs('small', 'size=1m');
-  it.skipIf(!isMounted(small))('too little free space: refused before the run starts', async () => {
+  it('too little free space: refused before the run starts', async (test) => {
+    tmpfs(test, 'small', 'size=1m');
     await refused(
       join(work, 'small'),
       new RegExp(
@@ -123,87 +124,82 @@ describe('a results directory that cannot be written', () => {
 });
 
 describe('the disk fills up mid-run', () => {
-  const disk = tmpfs('full', 'size=256k');
   let sim: SimServer | null = null;
   afterAll(async () => sim?.close());
 
-  it.skipIf(!isMounted(disk))(
-    'stops with the file and the reason, every file whole, and resumes once there is room',
-    async () => {
-      sim = await startSimServer({ profile: 'demo', speedup: 20 });
-      const file = writeScenario(join(work, 'fill.yaml'), {
-        name: 'fill',
-        rates: [10, 20, 30],
-        measureSeconds: 1.5,
-        targets: { a: sim.url },
-      });
-      const resolved = resolveScenario(loadScenario(file));
-      const root = join(work, 'full');
-      const signal = new AbortController().signal;
-      // 256 KiB hold one step and part of the next (telemetry lines are ~10 KB each).
-      const result = await runScenario({ resolved, outRoot: root, signal, minFreeBytes: 0 });
-      expect(result.status).toBe('failed');
-      expect(result.error?.message).toMatch(
-        new RegExp(
-          '^cannot (append to|write) .*/(requests|telemetry|steps)\\.(jsonl|csv): ' +
-            'the disk is full \\(ENOSPC\\)$',
-        ),
-      );
+  it('stops naming the file and the reason; files whole; resumes once there is room', async (test) => {
+    const disk = tmpfs(test, 'full', 'size=256k');
+    sim = await startSimServer({ profile: 'demo', speedup: 20 });
+    const file = writeScenario(join(work, 'fill.yaml'), {
+      name: 'fill',
+      rates: [10, 20, 30],
+      measureSeconds: 1.5,
+      targets: { a: sim.url },
+    });
+    const resolved = resolveScenario(loadScenario(file));
+    const root = join(work, 'full');
+    const signal = new AbortController().signal;
+    // 256 KiB hold one step and part of the next (telemetry lines are ~10 KB each).
+    const result = await runScenario({ resolved, outRoot: root, signal, minFreeBytes: 0 });
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(
+      new RegExp(
+        '^cannot (append to|write) .*/(requests|telemetry|steps)\\.(jsonl|csv): ' +
+          'the disk is full \\(ENOSPC\\)$',
+      ),
+    );
 
-      // Every line whole (no half line left by the failed write), no temporary file, and the
-      // finished steps intact; the manifest could not be rewritten, so it still says running.
-      const dir = onlyRunDir(root);
-      const run = readRun(dir);
-      expect(run.steps.length).toBeGreaterThanOrEqual(1);
-      expect(run.steps.length).toBeLessThan(3);
-      for (const s of run.steps) expect(['ok', 'invalid']).toContain(s.status);
-      expect(['running', 'failed']).toContain(run.manifest.status);
+    // Every line whole (no half line left by the failed write), no temporary file, and the
+    // finished steps intact; the manifest could not be rewritten, so it still says running.
+    const dir = onlyRunDir(root);
+    const run = readRun(dir);
+    expect(run.steps.length).toBeGreaterThanOrEqual(1);
+    expect(run.steps.length).toBeLessThan(3);
+    for (const s of run.steps) expect(['ok', 'invalid']).toContain(s.status);
+    expect(['running', 'failed']).toContain(run.manifest.status);
 
-      // What the user sees: the reason, then where the results are and how to resume.
-      const printed: string[] = [];
-      const ctx: CliContext = {
-        log: silentLogger,
-        debug: false,
-        quiet: true,
-        stdout: (t) => printed.push(t),
-      };
-      let shown: unknown = null;
-      try {
-        finishRun(ctx, result, null);
-      } catch (err) {
-        shown = err;
-      }
-      expect(shown).toBeInstanceOf(CostMeterError);
-      expect((shown as CostMeterError).exitCode).toBe(1);
-      expect((shown as CostMeterError).message).toBe(
-        `${result.error?.message} (finished steps are saved; ` +
-          `resume with: vllm-cost-meter run --resume ${dir})`,
-      );
-      expect(printed.at(-1)).toBe(`results: ${dir}`);
+    // What the user sees: the reason, then where the results are and how to resume.
+    const printed: string[] = [];
+    const ctx: CliContext = {
+      log: silentLogger,
+      debug: false,
+      quiet: true,
+      stdout: (t) => printed.push(t),
+    };
+    let shown: unknown = null;
+    try {
+      finishRun(ctx, result, null);
+    } catch (err) {
+      shown = err;
+    }
+    expect(shown).toBeInstanceOf(CostMeterError);
+    expect((shown as CostMeterError).exitCode).toBe(1);
+    expect((shown as CostMeterError).message).toBe(
+      `${result.error?.message} (finished steps are saved; ` +
+        `resume with: vllm-cost-meter run --resume ${dir})`,
+    );
+    expect(printed.at(-1)).toBe(`results: ${dir}`);
 
-      // Room again: resume keeps the finished steps and measures the rest.
-      (disk as Mounted).remount('size=32m');
-      const resumed = await runScenario({
-        resolved,
-        outRoot: root,
-        resumeDir: dir,
-        signal,
-        minFreeBytes: 0,
-      });
-      expect(resumed.status, resumed.error?.message).toBe('completed');
-      const after = readRun(dir);
-      expect(after.steps.map((s) => s.rateRps)).toEqual([10, 20, 30]);
-      expect(after.steps[0]).toEqual(run.steps[0]);
-      expect(existsSync(join(dir, 'manifest.json.tmp'))).toBe(false);
-    },
-    60_000,
-  );
+    // Room again: resume keeps the finished steps and measures the rest.
+    disk.remount('size=32m');
+    const resumed = await runScenario({
+      resolved,
+      outRoot: root,
+      resumeDir: dir,
+      signal,
+      minFreeBytes: 0,
+    });
+    expect(resumed.status, resumed.error?.message).toBe('completed');
+    const after = readRun(dir);
+    expect(after.steps.map((s) => s.rateRps)).toEqual([10, 20, 30]);
+    expect(after.steps[0]).toEqual(run.steps[0]);
+    expect(existsSync(join(dir, 'manifest.json.tmp'))).toBe(false);
+  }, 60_000);
 });
 
 describe("the meter's log on a full disk", () => {
-  const disk = tmpfs('meterlog', 'size=64k');
-
-  it.skipIf(!isMounted(disk))('refuses the record that does not fit, and keeps whole lines', () => {
+  it('refuses the record that does not fit, and keeps whole lines', (test) => {
+    tmpfs(test, 'meterlog', 'size=64k');
     const path = join(work, 'meterlog', 'meter.jsonl');
     const sink = openLogSink(path, 'jsonl');
     // Readings of ~3 KB each; 64 KiB take about twenty.
