@@ -127,7 +127,7 @@ describe('the disk fills up mid-run', () => {
   let sim: SimServer | null = null;
   afterAll(async () => sim?.close());
 
-  it('stops naming the file and the reason; files whole; resumes once there is room', async (test) => {
+  it('stops naming the file and why; files whole; resumes once there is room', async (test) => {
     const disk = tmpfs(test, 'full', 'size=256k');
     sim = await startSimServer({ profile: 'demo', speedup: 20 });
     const file = writeScenario(join(work, 'fill.yaml'), {
