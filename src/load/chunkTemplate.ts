@@ -1,8 +1,9 @@
 /**
- * Byte-level recognition of a content chunk whose shape the event reader has already learned
- * (openaiEvent.ts): one network chunk that is exactly `data: <prefix><text><suffix>\n\n`. The
- * driver then skips UTF-8 decoding, line splitting and string comparison — three native
- * buffer calls instead, which matters at ~250k chunks a second.
+ * Byte-level recognition of a content event whose shape the event reader has already learned
+ * (openaiEvent.ts): a byte range that is exactly `data: <prefix><text><suffix>\n\n` — a whole
+ * network chunk, or one event of several in a chunk. The driver then skips UTF-8 decoding, line
+ * splitting, string comparison and the garbage they leave — a few native buffer calls instead,
+ * which matters at ~250k events a second.
  *
  * It accepts a chunk only when the text in the middle can be nothing but the inside of a JSON
  * string: no quote (the first `"` after the prefix must be the suffix's), no raw line break,
@@ -18,6 +19,8 @@ export interface ChunkTemplate {
   version: number;
   /** Whether the chunk matched; `textBytes` is then the length of its text value. */
   match(chunk: Buffer): boolean;
+  /** The same for the event occupying bytes[start, end), its blank line included. */
+  matchRange(bytes: Buffer, start: number, end: number): boolean;
   textBytes: number;
 }
 
@@ -26,21 +29,28 @@ export function chunkTemplate(prefix: string, suffix: string, version: number): 
   const tail = Buffer.from(`${suffix}\n\n`);
   const headLength = head.length;
   const tailLength = tail.length;
+  // The suffix must close the JSON string; otherwise nothing is matched by bytes.
+  const closesString = tail[0] === QUOTE;
   const template: ChunkTemplate = {
     version,
     textBytes: 0,
     match(chunk: Buffer): boolean {
-      const n = chunk.length;
-      const textEnd = n - tailLength;
-      if (textEnd < headLength) return false;
-      if (chunk.indexOf(QUOTE, headLength) !== textEnd) return false;
-      if (textEnd > headLength && chunk[textEnd - 1] === BACKSLASH) return false;
-      if (chunk.indexOf(LF, headLength) !== n - 2 || chunk.indexOf(CR, headLength) !== -1) {
-        return false;
+      return template.matchRange(chunk, 0, chunk.length);
+    },
+    matchRange(bytes: Buffer, start: number, end: number): boolean {
+      const textStart = start + headLength;
+      const textEnd = end - tailLength;
+      if (!closesString || textEnd < textStart) return false;
+      // The text is a few bytes: a plain loop beats native searches that would run on through
+      // the rest of a many-event buffer.
+      for (let i = textStart; i < textEnd; i++) {
+        const b = bytes[i];
+        if (b === QUOTE || b === LF || b === CR) return false;
       }
-      if (chunk.compare(head, 0, headLength, 0, headLength) !== 0) return false;
-      if (chunk.compare(tail, 0, tailLength, textEnd, n) !== 0) return false;
-      template.textBytes = textEnd - headLength;
+      if (textEnd > textStart && bytes[textEnd - 1] === BACKSLASH) return false;
+      if (bytes.compare(head, 0, headLength, start, textStart) !== 0) return false;
+      if (bytes.compare(tail, 0, tailLength, textEnd, end) !== 0) return false;
+      template.textBytes = textEnd - textStart;
       return true;
     },
   };

@@ -11,6 +11,11 @@ import { type ChunkTemplate, chunkTemplate } from './chunkTemplate.ts';
 import { type CancelReason, classifyFailure, httpClass, redact } from './failures.ts';
 import { createEventReader, errorMessageOf } from './openaiEvent.ts';
 import { createSseParser, type SseParser } from './sseStream.ts';
+
+/** The end of an SSE event as servers write it (LF line ends; CRLF streams take the slow path). */
+const BLANK_LINE = Buffer.from('\n\n');
+const LF = 10;
+
 import type { ErrorClass } from './types.ts';
 
 export { CancelReason } from './failures.ts';
@@ -151,7 +156,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
       if (this.errorBody.length < ERROR_BODY_LIMIT) this.errorBody += chunk.toString('utf8');
     } else {
       this.now = now;
-      if (!this.matchTemplate(chunk)) this.parser.feed(chunk);
+      this.consume(chunk);
     }
     this.ctx.onChunk?.(now);
   }
@@ -179,17 +184,46 @@ class StreamHandler implements Dispatcher.DispatchHandler, StreamHandle {
     this.finish(this.ctx.clock());
   }
 
-  /** A plain content chunk recognised by its bytes: one token if its text is non-empty. */
-  private matchTemplate(chunk: Buffer): boolean {
+  /**
+   * Reads a network chunk event by event: an event of the learned shape is recognised by its
+   * bytes (one token if its text is non-empty), anything else goes through the SSE parser alone.
+   * A chunk holding a whole burst of events thus allocates nothing per same-shape event.
+   */
+  private consume(chunk: Buffer): void {
+    const n = chunk.length;
+    let pos = 0;
+    while (pos < n) {
+      if (!this.parser.idle()) {
+        // The rest of an event the previous chunk cut, line by line through the parser.
+        const lf = chunk.indexOf(LF, pos);
+        if (lf === -1) break;
+        this.parser.feed(chunk.subarray(pos, lf + 1));
+        pos = lf + 1;
+        continue;
+      }
+      const template = this.currentTemplate();
+      const boundary = chunk.indexOf(BLANK_LINE, pos);
+      if (template === null || boundary === -1) break; // CR line ends, or an event cut in two
+      const end = boundary + 2;
+      if (template.matchRange(chunk, pos, end)) {
+        this.events.countFastRead();
+        if (template.textBytes > 0) this.push(1);
+      } else {
+        this.parser.feed(chunk.subarray(pos, end));
+      }
+      pos = end;
+    }
+    if (pos < n) this.parser.feed(pos === 0 ? chunk : chunk.subarray(pos));
+  }
+
+  /** The template of the shape the event reader has learned so far, rebuilt when it changes. */
+  private currentTemplate(): ChunkTemplate | null {
     const events = this.events;
     if (events.shapeVersion !== (this.template?.version ?? 0)) {
       const shape = events.shape;
       this.template = shape ? chunkTemplate(shape.prefix, shape.suffix, events.shapeVersion) : null;
     }
-    if (!this.template || !this.parser.idle() || !this.template.match(chunk)) return false;
-    events.countFastRead();
-    if (this.template.textBytes > 0) this.push(1);
-    return true;
+    return this.template;
   }
 
   private onEvent(data: string): void {

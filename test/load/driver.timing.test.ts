@@ -38,6 +38,19 @@ afterAll(() => {
   child.disconnect();
 });
 
+/** Server clock minus ours (ms), from the IPC ping with the shortest round trip. */
+async function clockOffsetMs(): Promise<number> {
+  let best = { rttMs: Number.POSITIVE_INFINITY, offsetMs: 0 };
+  for (let i = 0; i < 30; i++) {
+    const t1 = performance.timeOrigin + performance.now();
+    child.send({ type: 'clock', t1 });
+    const [message] = (await once(child, 'message')) as [{ t2: number }];
+    const t4 = performance.timeOrigin + performance.now();
+    if (t4 - t1 < best.rttMs) best = { rttMs: t4 - t1, offsetMs: message.t2 - (t1 + t4) / 2 };
+  }
+  return best.offsetMs;
+}
+
 async function serverTruth(): Promise<Map<string, Truth>> {
   child.send({ type: 'truth' });
   const [message] = (await once(child, 'message')) as [{ truth: Record<string, Truth> }];
@@ -78,7 +91,7 @@ async function run(api: Api, continuousUsage: boolean, measureSeconds = 2.5) {
     onRecord: (r) => records.push(r),
   };
   const summary = await driveStep(options);
-  return { summary, records, plan, truth: await serverTruth() };
+  return { summary, records, plan, truth: await serverTruth(), offsetMs: await clockOffsetMs() };
 }
 
 /**
@@ -109,6 +122,7 @@ function check(
   records: RequestRecord[],
   planned: number,
   truths: Map<string, Truth>,
+  offsetMs: number,
 ) {
   expect(records).toHaveLength(planned);
   expect(summary.ok).toBe(planned);
@@ -132,8 +146,11 @@ function check(
     if (r.phase === 'warmup') continue;
     expect(r.chunks).toBe(CHUNK_TOKENS.length);
     expect(r.chunkTokens).toEqual(CHUNK_TOKENS);
-    // TTFT truth: first content write − arrival (the chat role chunk is not a token).
-    ttftErrors.push(r.ttftMs! - (truth.writes[0]!.at - truth.arrivedAt));
+    // TTFT truth: the server's first content write − the driver's send, on one clock (the chat
+    // role chunk is not a token). The request's own transit is real latency, part of the truth;
+    // the error is how late the driver stamps what it received.
+    const sentEpochMs = summary.originEpochMs + r.sentAtMs! + offsetMs;
+    ttftErrors.push(r.ttftMs! - (truth.writes[0]!.at - sentEpochMs));
     // Per-token ITL truth: gap between writes, then zeros for the chunk's other tokens.
     const truthItl: number[] = [];
     const clientItl: number[] = [];
@@ -207,8 +224,8 @@ describe('timing against a server that writes tokens at known times, 100 req/s',
   retry: 1,
 }, () => {
   it('completions with continuous usage: TTFT and per-token ITL within 1 ms', async () => {
-    const { summary, records, plan, truth } = await run('completions', true);
-    check(summary, records, plan.requests.length, truth);
+    const { summary, records, plan, truth, offsetMs } = await run('completions', true);
+    check(summary, records, plan.requests.length, truth, offsetMs);
     expect(records.every((r) => r.outputTokensSource === 'usage')).toBe(true);
     expect(records.every((r) => r.promptTokens === 21 && r.promptTokensSource === 'usage')).toBe(
       true,
@@ -216,8 +233,8 @@ describe('timing against a server that writes tokens at known times, 100 req/s',
   });
 
   it('chat: the role chunk is not the first token', async () => {
-    const { summary, records, plan, truth } = await run('chat', true);
-    check(summary, records, plan.requests.length, truth);
+    const { summary, records, plan, truth, offsetMs } = await run('chat', true);
+    check(summary, records, plan.requests.length, truth, offsetMs);
     // The role chunk came 1 ms after arrival, the first token 12 ms after: TTFT must be ≈ 12.
     const ttfts = records.map((r) => r.ttftMs!).sort((a, b) => a - b);
     expect(ttfts[Math.floor(ttfts.length / 2)]!).toBeGreaterThan(11);

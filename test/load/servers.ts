@@ -82,7 +82,10 @@ export function usageChunk(prompt: number, completion: number) {
   };
 }
 
-/** What the timed server did for one request, in performance.now() milliseconds. */
+/**
+ * What the timed server did for one request, in wall-clock milliseconds with sub-millisecond
+ * precision (performance.timeOrigin + performance.now()), comparable across processes.
+ */
 export interface Truth {
   arrivedAt: number;
   writes: Array<{ at: number; tokens: number }>;
@@ -107,7 +110,7 @@ export async function timedServer(
   const truth = new Map<string, Truth>();
   const total = o.chunkTokens.reduce((a, b) => a + b, 0);
   const running = await listen((req, res, body) => {
-    const arrivedAt = performance.now();
+    const arrivedAt = performance.timeOrigin + performance.now();
     const id = String(req.headers['x-request-id']);
     const t: Truth = { arrivedAt, writes: [] };
     truth.set(id, t);
@@ -134,7 +137,7 @@ export async function timedServer(
       const event = chat
         ? chatChunk({ content: text }, finish, usage)
         : completionChunk(text, finish, usage);
-      t.writes.push({ at: performance.now(), tokens: n });
+      t.writes.push({ at: performance.timeOrigin + performance.now(), tokens: n });
       res.write(sse(event));
       if (i + 1 < o.chunkTokens.length) setTimeout(() => writeChunk(i + 1), o.itlMs);
       else res.end(sse(usageChunk(o.promptTokens, total)) + sse('[DONE]'));
