@@ -67,14 +67,18 @@ class Values {
     this.buffer[this.length++] = value;
   }
 
-  append(other: Float64Array): void {
-    if (this.length + other.length > this.buffer.length) {
-      const grown = new Float64Array(Math.max(this.buffer.length * 2, this.length + other.length));
+  /** Appends several arrays with one allocation of the exact final size (merging workers). */
+  appendAll(others: Float64Array[]): void {
+    const total = others.reduce((sum, other) => sum + other.length, this.length);
+    if (total > this.buffer.length) {
+      const grown = new Float64Array(total);
       grown.set(this.buffer.subarray(0, this.length));
       this.buffer = grown;
     }
-    this.buffer.set(other, this.length);
-    this.length += other.length;
+    for (const other of others) {
+      this.buffer.set(other, this.length);
+      this.length += other.length;
+    }
   }
 
   /** The values, sorted ascending in place. */
@@ -191,14 +195,21 @@ export class StepAccumulator {
     };
   }
 
-  /** Adds another accumulator's state (same SLO) to this one. */
-  merge(state: AccumulatorState): void {
-    for (const k of COUNTERS) this.c[k] += state.counters[k];
-    for (const [cls, n] of Object.entries(state.errors) as Array<[ErrorClass, number]>) {
-      this.errors[cls] = (this.errors[cls] ?? 0) + n;
+  /** Adds other accumulators' states (same SLO) to this one. */
+  merge(states: AccumulatorState[]): void {
+    for (const state of states) {
+      for (const k of COUNTERS) this.c[k] += state.counters[k];
+      for (const [cls, n] of Object.entries(state.errors) as Array<[ErrorClass, number]>) {
+        this.errors[cls] = (this.errors[cls] ?? 0) + n;
+      }
     }
-    for (const f of LATENCY_FIELDS) this.values[f].append(state.values[f]);
-    for (const [metric, values] of state.sloValues) this.sloValues.get(metric)?.append(values);
+    // One exact allocation per field: a million-record run must not hold doubled buffers.
+    for (const f of LATENCY_FIELDS) this.values[f].appendAll(states.map((s) => s.values[f]));
+    for (const [metric, into] of this.sloValues) {
+      into.appendAll(
+        states.flatMap((s) => s.sloValues.filter(([m]) => m === metric).map(([, v]) => v)),
+      );
+    }
   }
 
   finish(): RecomputedStep {
@@ -325,8 +336,15 @@ export class StepAccumulators {
     acc.add(record);
   }
 
+  /** Merges the states of several workers, each step's in one go. */
   merge(states: Array<[string, AccumulatorState]>): void {
-    for (const [key, state] of states) this.get(key).merge(state);
+    const byKey = new Map<string, AccumulatorState[]>();
+    for (const [key, state] of states) {
+      const list = byKey.get(key);
+      if (list) list.push(state);
+      else byKey.set(key, [state]);
+    }
+    for (const [key, list] of byKey) this.get(key).merge(list);
   }
 
   states(): Array<[string, AccumulatorState]> {

@@ -29,6 +29,8 @@ export interface RequestsPassOptions {
   workers?: number;
   /** Files smaller than this are read on the calling thread (worker start-up costs ~0.3 s). */
   parallelMinBytes?: number;
+  /** Old-generation heap of each worker, MB (default 48). */
+  workerHeapMb?: number;
 }
 
 /** What a worker posts back (see requestsWorker.ts). */
@@ -42,6 +44,7 @@ export type WorkerReply =
   | { ok: false; message: string; line: number | null; input: boolean };
 
 const DEFAULT_PARALLEL_MIN_BYTES = 48 * 2 ** 20;
+const WORKER_OLD_MB = 48;
 
 /** Byte offsets that cut the file into `parts` ranges, each starting at a line. */
 async function lineBoundaries(path: string, size: number, parts: number): Promise<number[]> {
@@ -74,10 +77,14 @@ function runWorker(
   start: number,
   end: number,
   slo: SloSpec | null,
+  heapMb: number,
 ): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./requestsWorker.mjs', import.meta.url), {
       workerData: { path, start, end, slo },
+      // Records die young and latencies live off-heap: small heaps keep a 1M-record pass
+      // under 500 MB. A worker that still runs out falls back to the serial read.
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: heapMb },
     });
     worker.once('message', (reply: WorkerReply) => {
       resolve(reply);
@@ -95,12 +102,16 @@ async function parallelPass(
   size: number,
   slo: SloSpec | null,
   workers: number,
+  heapMb: number,
 ): Promise<RequestsPass> {
   const cuts = await lineBoundaries(path, size, workers);
   const ranges = cuts.slice(1).map((end, i) => ({ start: cuts[i] as number, end }));
-  const replies = await Promise.all(ranges.map((r) => runWorker(path, r.start, r.end, slo)));
+  const replies = await Promise.all(
+    ranges.map((r) => runWorker(path, r.start, r.end, slo, heapMb)),
+  );
 
   const accumulators = new StepAccumulators(slo);
+  const states: Array<[string, AccumulatorState]> = [];
   let lines = 0;
   let truncatedLastLine = false;
   for (const reply of replies) {
@@ -113,10 +124,11 @@ async function parallelPass(
           : reply.message.replace(`${path}:${local}:`, `${path}:${lines + local}:`);
       throw reply.input ? inputError(message) : new Error(message);
     }
-    accumulators.merge(reply.states);
+    states.push(...reply.states);
     lines += reply.lines;
     truncatedLastLine = reply.truncatedLastLine;
   }
+  accumulators.merge(states);
   return { byStep: accumulators.finish(), lines, truncatedLastLine };
 }
 
@@ -131,7 +143,11 @@ export async function recomputeFromRequests(
     throw inputError(`${path}: file not found`);
   });
   if (workers >= 2 && size >= (options.parallelMinBytes ?? DEFAULT_PARALLEL_MIN_BYTES)) {
-    return parallelPass(path, size, slo, workers);
+    try {
+      return await parallelPass(path, size, slo, workers, options.workerHeapMb ?? WORKER_OLD_MB);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw err;
+    }
   }
   const accumulators = new StepAccumulators(slo);
   const result = await readJsonl(path, (value, line) =>

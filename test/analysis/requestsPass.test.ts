@@ -67,6 +67,18 @@ describe('recomputeFromRequests', () => {
     for (const [key, step] of serial.byStep) expectClose(parallel.byStep.get(key), step, key);
   }, 60_000);
 
+  it('falls back to the serial pass when a worker runs out of heap', async () => {
+    const serial = await recomputeFromRequests(path, slo, { workers: 1 });
+    // 1 MB of old generation cannot even load the worker's modules.
+    const starved = await recomputeFromRequests(path, slo, {
+      workers: 2,
+      parallelMinBytes: 0,
+      workerHeapMb: 1,
+    });
+    expect(starved.lines).toBe(786);
+    for (const [key, step] of serial.byStep) expectClose(starved.byStep.get(key), step, key);
+  }, 60_000);
+
   it('names the line of a malformed record in the whole file, from any worker', async () => {
     const broken = join(root, 'broken.jsonl');
     const lines = readFileSync(path, 'utf8').split('\n');
