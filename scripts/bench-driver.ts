@@ -17,7 +17,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { driveStep } from '../src/load/driver.ts';
 import { buildPlan } from '../src/load/schedule.ts';
-import type { DriveSummary, RequestRecord } from '../src/load/types.ts';
+import type { DriveSummary } from '../src/load/types.ts';
 import { percentile } from '../src/util/stats.ts';
 
 if (process.argv.includes('--help')) {
@@ -111,7 +111,10 @@ async function runRate(child: ChildProcess, port: number, rate: number, offset: 
     seed,
     streamId: `bench/${rate}`,
   });
-  const records: RequestRecord[] = [];
+  // Only what the error figures need, in flat arrays: retaining whole records would promote
+  // them to the old generation and time the bench's own major GCs, not the driver's.
+  const ids: string[] = [];
+  const times = new Float64Array(3 * plan.requests.length);
   await ask(child, { type: 'stamps' }, 'stamps'); // clears the server's stamps and CPU mark
   const summary = await driveStep({
     baseUrl: `http://127.0.0.1:${port}`,
@@ -133,7 +136,20 @@ async function runRate(child: ChildProcess, port: number, rate: number, offset: 
     labels: { variant: 'bench', stepIndex: 0, repeat: 0, rateRps: rate },
     recordChunks: false,
     onRecord: (r) => {
-      if (r.phase === 'measure') records.push(r);
+      if (
+        r.phase !== 'measure' ||
+        !r.ok ||
+        r.sentAtMs === null ||
+        r.firstTokenAtMs === null ||
+        r.lastTokenAtMs === null
+      ) {
+        return;
+      }
+      const at = 3 * ids.length;
+      ids.push(r.id);
+      times[at] = r.sentAtMs;
+      times[at + 1] = r.firstTokenAtMs;
+      times[at + 2] = r.lastTokenAtMs;
     },
   });
   const { stamps, cpuMs } = await ask<{ stamps: Record<string, Stamp>; cpuMs: number }>(
@@ -146,22 +162,17 @@ async function runRate(child: ChildProcess, port: number, rate: number, offset: 
   const ttftErr: number[] = [];
   const spanErr: number[] = [];
   const deliveryMs: number[] = [];
-  for (const r of records) {
-    const s = stamps[r.id];
-    if (
-      !r.ok ||
-      !s ||
-      r.sentAtMs === null ||
-      r.firstTokenAtMs === null ||
-      r.lastTokenAtMs === null
-    ) {
-      continue;
-    }
+  for (let i = 0; i < ids.length; i++) {
+    const s = stamps[ids[i] as string];
+    if (!s) continue;
+    const sentAtMs = times[3 * i] as number;
+    const firstTokenAtMs = times[3 * i + 1] as number;
+    const lastTokenAtMs = times[3 * i + 2] as number;
     // The client's TTFT adds the request's transit and the first chunk's delivery to this.
     const serverTtft = s[1] - s[0];
-    ttftErr.push(Math.abs(r.firstTokenAtMs - r.sentAtMs - serverTtft));
-    spanErr.push(Math.abs(r.lastTokenAtMs - r.firstTokenAtMs - (s[2] - s[1])));
-    deliveryMs.push(summary.originEpochMs + r.firstTokenAtMs - (s[1] - offset));
+    ttftErr.push(Math.abs(firstTokenAtMs - sentAtMs - serverTtft));
+    spanErr.push(Math.abs(lastTokenAtMs - firstTokenAtMs - (s[2] - s[1])));
+    deliveryMs.push(summary.originEpochMs + firstTokenAtMs - (s[1] - offset));
   }
   const h = summary.health;
   const ttftErrP99 = percentile(ttftErr, 99);
