@@ -13,6 +13,7 @@ import {
   priceMismatches,
 } from './curves.ts';
 import type { PaperData, ShapeRun, StabilityRow } from './data.ts';
+import { fitPaperCurve, type PaperFit } from './fits.ts';
 import { enginePairs, fp8Pairs } from './pairs.ts';
 
 export interface RateValue {
@@ -80,6 +81,8 @@ export interface Headline {
   engineGap: Record<string, number>;
   a100SpreadByConfig: Record<string, number>;
   kneeRps: Record<string, number | null>;
+  /** The analyzer's saturating fit on each configuration, with its error. */
+  saturationFits: Record<string, PaperFit>;
   /** θ_max / output tokens per request: where the ideal line λ·L_out meets the plateau. */
   idealSaturationRps: Record<string, number>;
   outputTokensPerRequest: { min: number; max: number };
@@ -260,6 +263,7 @@ export function computeHeadline(data: PaperData, curves = buildCurves(data.runs)
       return Math.max(...costs) / Math.min(...costs);
     }),
     kneeRps: perConfig(curves, (c) => c.kneeRps),
+    saturationFits: perConfig(curves, fitPaperCurve),
     idealSaturationRps: perConfig(curves, (c) => c.thetaMaxTokPerS / c.outputTokensPerRequest),
     outputTokensPerRequest: { min: Math.min(...perRequest), max: Math.max(...perRequest) },
     shapes: data.shapeRuns ? shapeFindings(data.shapeRuns) : null,

@@ -6,6 +6,7 @@
 import { PAPER_CITATION, PAPER_URL } from './citation.ts';
 import type { ConfigCurve } from './curves.ts';
 import { RATE_TICKS } from './figures/common.ts';
+import { fitPaperCurve } from './fits.ts';
 import type { Headline } from './headline.ts';
 
 export interface HtmlFigure {
@@ -77,7 +78,7 @@ function matrix(curves: readonly ConfigCurve[]): string {
   const head = ['config', 'engine', 'model', 'precision', 'node', 'USD/h']
     .concat(
       RATE_TICKS.map((rate) => `λ=${rate}`),
-      ['θ_max tok/s', 'C_naive', 'knee λ'],
+      ['θ_max tok/s', 'C_naive', 'knee λ', 'fit θ_max', 'fit knee λ', 'fit RMSE ln θ'],
     )
     .map((cell) => `<th>${escapeHtml(cell)}</th>`)
     .join('');
@@ -89,6 +90,9 @@ function matrix(curves: readonly ConfigCurve[]): string {
           RATE_TICKS.map((rate) => num(c.points.find((p) => p.rateRps === rate)?.cEffUsdPerMTok)),
         )
         .concat(num(c.thetaMaxTokPerS, 5), num(c.cNaiveUsdPerMTok), num(c.kneeRps));
+      const fit = fitPaperCurve(c);
+      const se = fit.thetaMaxSe === null ? '' : ` ± ${num(fit.thetaMaxSe, 2)}`;
+      cells.push(`${num(fit.thetaMaxTokPerS, 5)}${se}`, num(fit.kneeRps), num(fit.rmseLog, 2));
       return `<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`;
     })
     .join('\n');
