@@ -12,11 +12,13 @@
  *     [--zero-rates 50,100,200,400,800] [--zero-seconds 5] [--price 0.10] [--seed 1]
  *     [--url http://127.0.0.1:PORT (a running scripts/vllm-serve; default: start one)]
  *     [--out DIR (default .cache/compare-vllm-bench/<UTC stamp>)]
+ *     [--fixture DIR (keep the first λ's bench JSON and our run there, with a PROVENANCE.md)]
  */
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeBenchPairFixture } from './compare-vllm-bench-fixture.ts';
 import { modelRoot, ROOT, type RunningVllm, say, startVllm } from './compare-vllm-bench-lib.ts';
 import { compareOnRealServer } from './compare-vllm-bench-real.ts';
 import { realTable, zeroTable } from './compare-vllm-bench-tables.ts';
@@ -25,7 +27,7 @@ import { compareOnZeroServer } from './compare-vllm-bench-zero.ts';
 const USAGE =
   'usage: scripts/compare-vllm-bench [--part real|zero|both] [--rates 5,15] [--prompts 200]\n' +
   '  [--zero-rates 50,100,200,400,800] [--zero-seconds 5] [--price 0.10] [--seed 1]\n' +
-  '  [--url http://127.0.0.1:PORT] [--out DIR]';
+  '  [--url http://127.0.0.1:PORT] [--out DIR] [--fixture DIR]';
 
 const flags = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
@@ -69,7 +71,15 @@ const stamp = new Date()
   .toISOString()
   .replace(/[-:]/g, '')
   .replace(/\.\d+Z$/, 'Z');
-const out = flags.get('out') ?? join(ROOT, '.cache', 'compare-vllm-bench', stamp);
+const fixture = flags.get('fixture');
+if (fixture !== undefined && part === 'zero') {
+  console.error(
+    'compare-vllm-bench: --fixture keeps a real-server pair; it needs --part real|both',
+  );
+  process.exit(2);
+}
+// Absolute: the trace file is named in a scenario, whose relative paths are its own folder's.
+const out = resolve(flags.get('out') ?? join(ROOT, '.cache', 'compare-vllm-bench', stamp));
 mkdirSync(out, { recursive: true });
 
 async function main(): Promise<void> {
@@ -97,6 +107,11 @@ async function main(): Promise<void> {
         sections.push(realTable(c));
         writeFileSync(join(out, `real-${rateRps}.json`), JSON.stringify(c, null, 2));
         console.log(`${sections.at(-1)}\n`);
+        if (fixture !== undefined && rateRps === rates[0]) {
+          const command = ['scripts/compare-vllm-bench', ...process.argv.slice(2)].join(' ');
+          await writeBenchPairFixture(fixture, c, command);
+          say(`λ=${rateRps}: the pair is kept in ${fixture}`);
+        }
       }
     }
     if (part !== 'real') {
