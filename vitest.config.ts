@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/vllm/**', '**/node_modules/**'],
+    // The driver's 1 ms timing test runs alone afterwards (vitest.timing.config.ts).
+    exclude: ['test/vllm/**', 'test/load/driver.timing.test.ts', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -96,7 +96,7 @@ async function run(api: Api, continuousUsage: boolean, measureSeconds = 2.5) {
 
 /**
  * Share of the last 10 s in which some task waited for a CPU (Linux PSI), or null where the
- * kernel does not report it. Above 20% the 1 ms bars measure the machine, not the driver.
+ * kernel does not report it. Above 20% the 1 ms bars measure the machine more than the driver.
  */
 function cpuPressure(): number | null {
   try {
@@ -106,6 +106,20 @@ function cpuPressure(): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Waits up to `limitMs` for the CPU pressure to fall to `bar`%: the test runs right after the
+ * main suite, whose load lingers in the 10 s average. Returns the last reading.
+ */
+async function quietCpu(bar: number, limitMs: number): Promise<number | null> {
+  const until = Date.now() + limitMs;
+  let pressure = cpuPressure();
+  while (pressure !== null && pressure > bar && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    pressure = cpuPressure();
+  }
+  return pressure;
 }
 
 /** Fraction of values within 1 ms, and the median absolute value. */
@@ -180,15 +194,8 @@ function check(
       `${(100 * itl.within1ms).toFixed(1)}% within 1 ms (n = ${records.length})`,
   );
   // Within 1 ms of the truth; a shared 2-core machine may stall a few requests, so the bar is
-  // the median and 90% of samples rather than every one.
-  const pressure = cpuPressure();
-  if (pressure !== null && pressure > 20) {
-    console.warn(
-      `CPU pressure ${pressure}% (other jobs are waiting for the CPU): the 1 ms timing bars ` +
-        'are not checked on this run; rerun on a quiet machine',
-    );
-    return;
-  }
+  // the median and 90% of samples rather than every one (measured here with a CPU vLLM busy on
+  // the same cores: 95-99% within 1 ms).
   expect(ttft.medianAbs).toBeLessThan(1);
   expect(ttft.within1ms).toBeGreaterThan(0.9);
   expect(itl.medianAbs).toBeLessThan(1);
@@ -224,6 +231,7 @@ describe('timing against a server that writes tokens at known times, 100 req/s',
   retry: 1,
 }, () => {
   it('completions with continuous usage: TTFT and per-token ITL within 1 ms', async () => {
+    await quietCpu(20, 60_000);
     const { summary, records, plan, truth, offsetMs } = await run('completions', true);
     check(summary, records, plan.requests.length, truth, offsetMs);
     expect(records.every((r) => r.outputTokensSource === 'usage')).toBe(true);
@@ -233,6 +241,7 @@ describe('timing against a server that writes tokens at known times, 100 req/s',
   });
 
   it('chat: the role chunk is not the first token', async () => {
+    await quietCpu(20, 60_000);
     const { summary, records, plan, truth, offsetMs } = await run('chat', true);
     check(summary, records, plan.requests.length, truth, offsetMs);
     // The role chunk came 1 ms after arrival, the first token 12 ms after: TTFT must be ≈ 12.
