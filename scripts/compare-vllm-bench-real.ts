@@ -64,6 +64,8 @@ export interface RealComparison {
   ours: ClientFigures;
   /** θ of our step as the tool defines it: tokens inside the window [first send, last send]. */
   oursWindowTokPerS: number;
+  /** What that window leaves out of our run: tokens streamed after it, and how long that took. */
+  oursAfterWindow: { outputTokens: number; seconds: number };
   oursReconciled: boolean;
   benchPath: string;
   oursDir: string;
@@ -123,6 +125,17 @@ function ourFigures(records: RequestRecord[], cEff: number, server: ServerCounte
     e2eMeanMs: mean(ok.map((r) => r.e2eMs ?? Number.NaN)) ?? Number.NaN,
     cEffUsdPerMTok: cEff,
     server,
+  };
+}
+
+/** The part of our run that the measured window (which ends at the last send) leaves out. */
+function afterWindow(records: RequestRecord[], step: StepRecord) {
+  const ok = records.filter((r) => r.ok);
+  // Request times are ms from the step's origin; the plan opens the window after the warm-up.
+  const windowEndMs = 1000 * (step.warmupSeconds + step.measuredSeconds);
+  return {
+    outputTokens: ok.reduce((a, r) => a + (r.outputTokens ?? 0) - r.outputTokensInWindow, 0),
+    seconds: (Math.max(...ok.map((r) => r.lastTokenAtMs ?? 0)) - windowEndMs) / 1000,
   };
 }
 
@@ -223,6 +236,7 @@ export async function compareOnRealServer(spec: RealSpec): Promise<RealCompariso
     bench: benchFigures(bench, await analysedCEff(importDir, runLog), benchServer),
     ours: ourFigures(records, await analysedCEff(oursDir, runLog), oursServer),
     oursWindowTokPerS: step.outputTokPerS,
+    oursAfterWindow: afterWindow(records, step),
     oursReconciled:
       rec !== null &&
       rec.outputTokens.diff === 0 &&

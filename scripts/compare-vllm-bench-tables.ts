@@ -122,6 +122,24 @@ function clientOnly(c: RealComparison): string[] {
   ];
 }
 
+/**
+ * Why the two C_eff figures differ: `import` prices vLLM's θ (all tokens ÷ duration including
+ * the drain), `analyze` prices ours over the measured window, which ends at the last send. The
+ * gap splits exactly into that definition, measured on our own run, and the two runs' θ under
+ * one definition.
+ */
+function cEffSplit(c: RealComparison): string[] {
+  const definition = pct(c.oursWindowTokPerS, c.ours.outputTokPerS);
+  const runs = pct(c.ours.outputTokPerS, c.bench.outputTokPerS);
+  const total = pct(c.ours.cEffUsdPerMTok, c.bench.cEffUsdPerMTok);
+  return [
+    `- C_eff ours vs bench ${signed(total)}%: θ over our window is ${signed(definition)}% from ` +
+      `θ over our whole run (the window leaves out the ${c.oursAfterWindow.outputTokens} ` +
+      `tokens streamed in the ${f(c.oursAfterWindow.seconds, 2)} s after the last send), and ` +
+      `our run's θ under vLLM's definition is ${signed(runs)}% from the bench's`,
+  ];
+}
+
 export function realTable(c: RealComparison): string {
   return [
     `### Real server: λ = ${c.spec.rateRps} req/s, ${c.spec.prompts} requests, seed ${c.spec.seed} (ours replays the bench's send times and prompt lengths)`,
@@ -136,6 +154,7 @@ export function realTable(c: RealComparison): string {
       `no drain): ${f(c.oursWindowTokPerS)} tok/s (${signed(pct(c.oursWindowTokPerS, c.bench.outputTokPerS))}% ` +
       `from the bench's); our step's own reconciliation with the server: ` +
       `${c.oursReconciled ? 'exact' : 'FAILED'}`,
+    ...cEffSplit(c),
     `- files: ${c.benchPath}, ${c.oursDir}`,
   ].join('\n');
 }
