@@ -147,6 +147,9 @@ function costFigure(analysis: RunAnalysis): FigureSpec {
       markLine: {
         symbol: 'none',
         silent: true,
+        // ECharts rounds a marked line's value to `precision` decimals (2 by default), which
+        // drew every C_naive under $0.005/M at 0 and the real CPU vLLM's at $0.01/M.
+        precision: 20,
         label: { show: true, formatter: '{b}', fontSize: 12 },
         lineStyle: { type: 'dashed', color, width: 1.5 },
         data: marks,
