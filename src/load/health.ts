@@ -10,6 +10,7 @@ import type { DriverHealth, ErrorClass, HealthThresholds, LatencyStats } from '.
 
 export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
   lagP99Ms: 1,
+  lagShareOfGap: 0.05,
   lagMaxMs: 50,
   loopDelayP99Ms: 10,
   minSendRatio: 0.97,
@@ -107,6 +108,12 @@ export interface HealthInput {
   errorsByClass: Partial<Record<ErrorClass, number>>;
 }
 
+/** The p99 lag bound at this offered rate: 1 ms, or 5% of the mean arrival gap if larger. */
+export function lagP99BoundMs(offeredRps: number, t: HealthThresholds): number {
+  const gapMs = offeredRps > 0 ? 1000 / offeredRps : Number.POSITIVE_INFINITY;
+  return Math.max(t.lagP99Ms, t.lagShareOfGap * gapMs);
+}
+
 export function judgeHealth(input: HealthInput, t: HealthThresholds): DriverHealth {
   const sorted = Float64Array.from(input.lagMs).sort();
   const lag = {
@@ -116,8 +123,9 @@ export function judgeHealth(input: HealthInput, t: HealthThresholds): DriverHeal
   };
   const reasons: string[] = [];
   const ms = (x: number) => `${x.toFixed(2)} ms`;
-  if (lag.p99 !== null && lag.p99 > t.lagP99Ms) {
-    reasons.push(`schedule lag p99 ${ms(lag.p99)} > ${ms(t.lagP99Ms)}`);
+  const lagBoundMs = lagP99BoundMs(input.offeredRps, t);
+  if (lag.p99 !== null && lag.p99 > lagBoundMs) {
+    reasons.push(`schedule lag p99 ${ms(lag.p99)} > ${ms(lagBoundMs)}`);
   }
   if (lag.max !== null && lag.max > t.lagMaxMs) {
     reasons.push(`schedule lag max ${ms(lag.max)} > ${ms(t.lagMaxMs)}`);

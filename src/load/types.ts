@@ -206,8 +206,13 @@ export interface StepDriveOptions {
 
 /** Limits past which a step's driver health marks it invalid. */
 export interface HealthThresholds {
-  /** p99 of send lag (sent − released) over measured requests. */
+  /** p99 of send lag (sent − released) over measured requests: the floor of the bound. */
   lagP99Ms: number;
+  /**
+   * The p99 bound grows with the mean gap between arrivals (1/λ): a lag of this share of the
+   * gap leaves the offered arrival process intact (2 ms at 1 req/s changes nothing).
+   */
+  lagShareOfGap: number;
   /** Worst single send lag: one long pause means a burst the plan never asked for. */
   lagMaxMs: number;
   /** p99 event-loop delay over the step. */
