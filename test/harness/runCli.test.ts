@@ -16,8 +16,8 @@ describe('run command', () => {
     expect(r.stdout).toContain(
       '  steps: 1 variant(s) × 7 rate(s) × 1 repeat(s) = 7; about 290 measured requests\n',
     );
-    // (4 s warm-up + 10 s measure) × 7 = 98 s; with every 8 s drain: 98 + 56 = 154 s.
-    expect(r.stdout).toContain('  time: at least 1m38s (warm-up + measure), at most 2m34s');
+    // (6 s warm-up + 10 s measure) × 7 = 112 s; with every 8 s drain: 112 + 56 = 168 s.
+    expect(r.stdout).toContain('  time: at least 1m52s (warm-up + measure), at most 2m48s');
   });
 
   it('a scenario with several mistakes: one located line each, exit 2', async () => {
