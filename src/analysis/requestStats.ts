@@ -7,6 +7,7 @@
  */
 
 import type { SloSpec, StepSlo } from '../harness/records.ts';
+import { countsInTheta } from '../load/metrics.ts';
 import type { ErrorClass, LatencyStats, RequestRecord } from '../load/types.ts';
 import { inputError } from '../util/errors.ts';
 import { mean, percentileSorted } from '../util/stats.ts';
@@ -150,7 +151,8 @@ export class StepAccumulator {
   add(record: RequestRecord): void {
     const c = this.c;
     c.records += 1;
-    c.tokensInWindow += record.outputTokensInWindow;
+    // θ's numerator: the driver's rule, so analyze and the run's step line agree.
+    if (countsInTheta(record)) c.tokensInWindow += record.outputTokensInWindow;
     if (record.phase !== 'measure') return;
 
     c.measured += 1;

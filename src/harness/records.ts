@@ -110,7 +110,7 @@ export interface StepSlo {
  * One line of steps.jsonl: one variant × λ × repeat. Counts (`ok`, `failed`, `incomplete`,
  * `errorsByClass`) and latency statistics cover the measured requests; `sent` the whole step.
  * θ counts output tokens that arrived inside the measured window, from every request that
- * succeeded, whenever it was sent.
+ * succeeded or was `incomplete` at the drain timeout, whenever it was sent (`countsInTheta`).
  */
 export interface StepRecord {
   v: 1;

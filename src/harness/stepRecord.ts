@@ -4,13 +4,15 @@
  *  - counts (`ok`, `failed`, `incomplete`, `errorsByClass`) and latency statistics cover the
  *    measured requests (sent inside the measured window); `sent` covers the whole step;
  *  - θ (`outputTokPerS`) is the output tokens that arrived inside the measured window divided
- *    by its length, from every request that succeeded (whenever it was sent) — the driver's
+ *    by its length, from every request that succeeded or was still streaming at the drain
+ *    timeout (`incomplete`), whenever it was sent — the driver's
  *    `outputTokensInWindow`; `completedRps` likewise counts
  *    successful requests that ended inside the window; `promptTokPerS` counts the prompts of
  *    requests whose first token (the end of their prefill) fell inside it.
  */
 
 import { evaluateStepSlo } from '../analysis/slo.ts';
+import { countsInTheta } from '../load/metrics.ts';
 import type { DriveSummary, ErrorClass, Plan, RequestRecord } from '../load/types.ts';
 import type { WindowStats } from '../telemetry/types.ts';
 import { latencyStats, mean } from '../util/stats.ts';
@@ -112,9 +114,9 @@ export function buildStepRecord(inputs: StepInputs): StepRecord {
     if (r.error.class === 'incomplete') incomplete += 1;
   }
 
-  // Like the driver's summary: tokens of requests that completed (a failed answer is waste).
+  // Like the driver's summary and analyze: completed and `incomplete` requests' tokens.
   const outputTokensInWindow = records
-    .filter((r) => r.ok)
+    .filter(countsInTheta)
     .reduce((sum, r) => sum + r.outputTokensInWindow, 0);
   const completedInWindow = records.filter((r) => r.ok && inWindow(r.endAtMs)).length;
   const promptInWindow = records

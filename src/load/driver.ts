@@ -21,7 +21,13 @@ import {
   newLatencyHistogram,
   recordMs,
 } from './health.ts';
-import { buildRecord, type RecordContext, type RequestJob, unsentRecord } from './metrics.ts';
+import {
+  buildRecord,
+  countsInTheta,
+  type RecordContext,
+  type RequestJob,
+  unsentRecord,
+} from './metrics.ts';
 import { createPreciseTimer } from './preciseTimer.ts';
 import { createPromptSource, type Prompt } from './prompts.ts';
 import { CancelReason, type StreamHandle, type StreamOutcome, startStream } from './request.ts';
@@ -154,10 +160,8 @@ export async function driveStep(options: StepDriveOptions): Promise<DriveSummary
         recordMs(gapHist, gaps);
       }
     }
-    if (record.ok) {
-      outputTokensInWindow += record.outputTokensInWindow;
-      completedTokens += record.outputTokens ?? 0;
-    }
+    if (countsInTheta(record)) outputTokensInWindow += record.outputTokensInWindow;
+    if (record.ok) completedTokens += record.outputTokens ?? 0;
     emit(record);
   }
 

@@ -95,6 +95,16 @@ export function tokenItl(chunkAtMs: Float64Array, chunkTokens: Int32Array): Floa
   return out;
 }
 
+/**
+ * Whether a request's in-window tokens count in θ. Successful requests do, and so do
+ * `incomplete` ones (still streaming at the drain timeout: the server was serving them, we only
+ * stopped waiting). Other failures (reset, HTTP errors, timeouts, ...) do not: their tokens are
+ * not useful output. The driver's step θ and the analyzer's recompute both use this one rule.
+ */
+export function countsInTheta(record: Pick<RequestRecord, 'ok' | 'error'>): boolean {
+  return record.ok || record.error?.class === 'incomplete';
+}
+
 /** Tokens of chunks that arrived inside [startMs, endMs]. */
 export function tokensInWindow(
   chunkAtMs: Float64Array,

@@ -122,7 +122,7 @@ export interface DriveSummary {
   chunkGapsPooled: LatencyStats;
   /** Requests on the wire (sent, not ended) over the measured window: time-weighted mean, max. */
   inFlight: { mean: number | null; max: number };
-  /** Σ over successful requests (any phase) of their tokens that arrived inside the window. */
+  /** Σ over successful and `incomplete` requests (any phase) of their in-window tokens. */
   outputTokensInWindow: number;
   health: DriverHealth;
 }

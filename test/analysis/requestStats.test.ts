@@ -78,7 +78,9 @@ describe('StepAccumulator', () => {
     for (const r of records) acc.add(r);
     const out = acc.finish();
     const okMeasured = measured.filter((r) => r.ok);
-    expect(out.outputTokensInWindow).toBe(records.reduce((a, r) => a + r.outputTokensInWindow, 0));
+    // θ's numerator: 428 ok requests × 40 in-window tokens, plus the 36 `incomplete` ones (even
+    // multiples of 7, cut at the drain timeout) × 3; the 36 http_5xx failures' tokens are waste.
+    expect(out.outputTokensInWindow).toBe(428 * 40 + 36 * 3);
     expect(out.measuredRequests).toBe(400);
     expect(out.ok).toBe(okMeasured.length);
     // As steps.jsonl counts them: failed = measured − ok, incomplete ones included.

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StepAccumulator } from '../../src/analysis/requestStats.ts';
 import { driveStep } from '../../src/load/driver.ts';
 import { buildPlan } from '../../src/load/schedule.ts';
 import type { ErrorClass, RequestRecord, StepDriveOptions } from '../../src/load/types.ts';
@@ -175,7 +176,10 @@ describe('error classes, each from a purpose-built server', () => {
     expect(byMode('noDone').error!.message).toMatch(/without \[DONE\]/);
     // Successful requests: 3 tokens from usage, 3 chunks.
     expect(byMode('ok')).toMatchObject({ outputTokens: 3, outputTokensSource: 'usage', chunks: 3 });
-    // Only ok requests count toward θ.
+    // Only ok requests count toward θ here (no request is incomplete); the analyzer agrees.
+    const acc = new StepAccumulator(null);
+    for (const r of records) acc.add(r);
+    expect(acc.finish().outputTokensInWindow).toBe(summary.outputTokensInWindow);
     const okInWindow = records.filter((r) => r.ok).reduce((s, r) => s + r.outputTokensInWindow, 0);
     expect(summary.outputTokensInWindow).toBe(okInWindow);
   });
@@ -250,6 +254,16 @@ describe('drain, abort and the concurrency cap', () => {
     expect(cut.every((r) => !r.ok && r.sentAtMs !== null)).toBe(true);
     // Cancelled by the drain timer: no earlier than 50 ms after the last planned send (300 ms).
     expect(cut.every((r) => r.endAtMs >= 300 + 50)).toBe(true);
+
+    // θ counts the in-window tokens of the cut requests too (the server was serving them), and
+    // the analyzer's recompute from the same records gives the same numerator.
+    const cutInWindow = cut.reduce((s, r) => s + r.outputTokensInWindow, 0);
+    expect(cutInWindow).toBeGreaterThan(0);
+    const okInWindow = records.filter((r) => r.ok).reduce((s, r) => s + r.outputTokensInWindow, 0);
+    expect(summary.outputTokensInWindow).toBe(okInWindow + cutInWindow);
+    const acc = new StepAccumulator(null);
+    for (const r of records) acc.add(r);
+    expect(acc.finish().outputTokensInWindow).toBe(summary.outputTokensInWindow);
   });
 
   it('an abort signal stops sending and cancels in-flight requests as aborted', async () => {
