@@ -28,17 +28,26 @@ function share(good: number, total: number | null): number | null {
 }
 
 /**
+ * Share of the step's output tokens that came from SLO-compliant requests, from the step record
+ * alone (good tokens over the measured successful requests' tokens), or null without an SLO.
+ */
+export function stepGoodTokenShare(step: StepRecord): number | null {
+  if (!step.slo) return null;
+  const total = step.meanOutputTokens === null ? null : step.meanOutputTokens * step.ok;
+  return share(step.slo.goodOutputTokens, total);
+}
+
+/**
  * The verdict when requests are absent. The run's own verdict is kept when no other SLO was
  * asked for; otherwise only the step percentiles can be compared with the bounds.
  */
 function sloFromStep(step: StepRecord, slo: SloSpec, sloIsRunOwn: boolean): StepSloView {
   if (sloIsRunOwn && step.slo) {
-    const total = step.meanOutputTokens === null ? null : step.meanOutputTokens * step.ok;
     return {
       basis: 'run',
       attainment: step.slo.attainment,
       goodOutputTokens: step.slo.goodOutputTokens,
-      goodTokenShare: share(step.slo.goodOutputTokens, total),
+      goodTokenShare: stepGoodTokenShare(step),
       met: step.slo.met,
       checks: step.slo.checks.map(({ metric, percentile, valueMs, maxMs }) => ({
         metric,

@@ -3,6 +3,7 @@
  * table printed when a run ends. Costs use the step's own price (C_eff at its measured θ).
  */
 
+import { stepGoodTokenShare } from '../analysis/steps.ts';
 import { cEffUsdPerMTok, usdPerMillion } from '../cost/costModel.ts';
 import type { StepRecord } from './records.ts';
 
@@ -13,11 +14,16 @@ export function stepCostUsd(step: StepRecord): number {
   return cEffUsdPerMTok(step.pricing, step.outputTokPerS);
 }
 
-/** Cost of an SLO-compliant token, or null without SLOs. */
+/**
+ * Cost of an SLO-compliant token, or null without SLOs. Goodput θ is θ times the compliant share
+ * of tokens, as `analyze` computes it: good requests' tokens that arrive after the window closes
+ * must not count, or goodput θ could exceed θ and the goodput cost fall below C_eff.
+ */
 export function goodputCostUsd(step: StepRecord): number | null {
-  if (!step.slo || step.measuredSeconds <= 0) return null;
+  const goodShare = stepGoodTokenShare(step);
+  if (goodShare === null || step.measuredSeconds <= 0) return null;
   const hourly = step.pricing.gpuHourlyUsd * step.pricing.gpus;
-  return usdPerMillion(hourly, step.slo.goodOutputTokens / step.measuredSeconds);
+  return usdPerMillion(hourly, step.outputTokPerS * goodShare);
 }
 
 const money = (x: number | null) =>

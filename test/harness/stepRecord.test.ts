@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { analyzeStep } from '../../src/analysis/steps.ts';
 import type { Pricing } from '../../src/harness/records.ts';
 import { buildStepRecord, type StepInputs, warmupWarning } from '../../src/harness/stepRecord.ts';
+import { goodputCostUsd, stepCostUsd } from '../../src/harness/summary.ts';
 import { request, summary } from './records.ts';
 
 const PRICE: Pricing = { gpuClass: 'h100', gpuHourlyUsd: 6.98, gpus: 1, source: 'scenario' };
@@ -196,5 +198,48 @@ describe('step record', () => {
         'raise step.warmupSeconds',
     );
     expect(warmupWarning({ ...step, warmupSeconds: 2 })).toBeNull();
+  });
+
+  it('θ counts in-window tokens of incomplete requests, not of other failures', () => {
+    const withR3 = (cls: 'incomplete' | 'reset') => {
+      const base = inputs();
+      base.records = base.records.map((r) =>
+        r.seq === 3 ? { ...r, outputTokensInWindow: 4, error: { class: cls, message: cls } } : r,
+      );
+      return buildStepRecord(base);
+    };
+    // (5 + 10 + 6 + 4) / 2 s: r3 was still streaming when the drain timer cut it.
+    expect(withR3('incomplete').outputTokPerS).toBe(12.5);
+    // A reset answer's tokens are waste: (5 + 10 + 6) / 2 s.
+    expect(withR3('reset').outputTokPerS).toBe(10.5);
+  });
+});
+
+describe('end-of-run goodput cost', () => {
+  const hourlyUsd = PRICE.gpuHourlyUsd * PRICE.gpus;
+  const usdPerMTok = (tokPerS: number) => (hourlyUsd * 1e6) / (3600 * tokPerS);
+
+  // r2 is good under a loose SLO but streams 24 of its 30 tokens after the window closes.
+  function lateGoodTokens(maxMs: number) {
+    const base = inputs({ slo: { attainment: 0.5, ttftMs: { percentile: 50, maxMs } } });
+    base.records = base.records.map((r) => (r.seq === 2 ? { ...r, outputTokens: 30 } : r));
+    return { step: buildStepRecord(base), slo: base.slo };
+  }
+
+  it('is never below C_eff: tokens after the window do not count (B1)', () => {
+    const { step } = lateGoodTokens(1000);
+    // Every measured success is good (40 of 40 tokens), so goodput θ = θ = 10.5 tok/s; the
+    // good requests' 40 tokens over the 2 s window (20 tok/s) would exceed θ.
+    expect(step.outputTokPerS).toBe(10.5);
+    expect(goodputCostUsd(step)).toBeCloseTo(usdPerMTok(10.5), 9);
+    expect(goodputCostUsd(step)).toBeGreaterThanOrEqual(stepCostUsd(step));
+  });
+
+  it('is θ times the compliant share of tokens, the figure analyze prints', () => {
+    const { step, slo } = lateGoodTokens(300);
+    // Only r1 (TTFT 200 ms from intended) is good: 10 of the 40 tokens → 10.5 × 0.25 tok/s.
+    expect(goodputCostUsd(step)).toBeCloseTo(usdPerMTok(10.5 * 0.25), 9);
+    const row = analyzeStep({ step, recomputed: null, slo, sloIsRunOwn: true });
+    expect(goodputCostUsd(step)).toBeCloseTo(row.cost.goodputUsdPerMTok as number, 9);
   });
 });
