@@ -252,8 +252,9 @@ describe('drain, abort and the concurrency cap', () => {
     expect(summary.failed).toBe(0);
     const cut = records.filter((r) => r.error?.class === 'incomplete');
     expect(cut.every((r) => !r.ok && r.sentAtMs !== null)).toBe(true);
-    // Cancelled by the drain timer: no earlier than 50 ms after the last planned send (300 ms).
-    expect(cut.every((r) => r.endAtMs >= 300 + 50)).toBe(true);
+    // Cancelled by the drain timer: 50 ms after the last planned send (300 ms). libuv counts
+    // timers in whole milliseconds of its loop time, so one may fire up to 1 ms early.
+    expect(cut.every((r) => r.endAtMs >= 300 + 50 - 1)).toBe(true);
 
     // θ counts the in-window tokens of the cut requests too (the server was serving them), and
     // the analyzer's recompute from the same records gives the same numerator.
