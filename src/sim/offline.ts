@@ -6,6 +6,7 @@
  * step lasts what the profile's roofline says.
  */
 
+import { inputError } from '../util/errors.ts';
 import { mean, percentileLinear } from './percentile.ts';
 import type { SimProfile } from './profiles.ts';
 import { benchArrivalsS } from './random.ts';
@@ -50,6 +51,15 @@ export interface BenchResult {
 
 /** Runs one λ step of the protocol on a profile; deterministic for a given seed. */
 export function simulateBench(profile: SimProfile, spec: BenchSpec): BenchResult {
+  // vLLM refuses such a request with HTTP 400; replayed here it would never finish (a prompt
+  // larger than the KV cache is never scheduled) or finish with no output.
+  const contextTokens = profile.scheduler.maxModelLen;
+  if (spec.inputTokens + spec.outputTokens > contextTokens) {
+    throw inputError(
+      `${spec.inputTokens} prompt + ${spec.outputTokens} output tokens exceed the context ` +
+        `length of profile '${profile.name}' (${contextTokens} tokens)`,
+    );
+  }
   const arrivals = benchArrivalsS(spec.prompts, spec.rateRps, spec.burstiness ?? 1, spec.seed ?? 0);
   const frontendS = profile.factors.frontendMs / 1e3;
   const scheduler = new Scheduler(profile.scheduler);

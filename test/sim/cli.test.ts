@@ -83,6 +83,42 @@ describe('vllm-cost-meter whatif', () => {
     expect(base.stdout).toContain('simulated, not measured');
   });
 
+  it('refuses requests longer than the context, as the vLLM server would (HTTP 400)', async () => {
+    // Llama-3.1-8B's published context is 131,072 tokens; the H100's KV cache holds more.
+    for (const inputTokens of ['200000', '1000000']) {
+      const long = await runCli([
+        'whatif',
+        '--profile',
+        'h100-llama3.1-8b-fp16',
+        '--input-tokens',
+        inputTokens,
+        '--prompts',
+        '5',
+      ]);
+      expect(long.exitCode).toBe(2);
+      expect(long.stderr.trim().split('\n')).toHaveLength(1);
+      expect(long.stderr).toContain(`--input-tokens ${inputTokens}`);
+      expect(long.stderr).toContain('131072 tokens');
+      expect(long.stdout).toBe('');
+    }
+    // The demo profile serves 4,096 tokens: 4,000 in leaves room for 96 out, not 97.
+    const demo = ['whatif', '--profile', 'demo', '--rates', '1', '--prompts', '3'];
+    const over = await runCli([...demo, '--input-tokens', '4000', '--output-tokens', '97']);
+    expect(over.exitCode).toBe(2);
+    expect(over.stderr).toContain('--output-tokens 97');
+    expect(over.stderr).toContain('at most 96');
+    const fits = await runCli([
+      ...demo,
+      '--input-tokens',
+      '4000',
+      '--output-tokens',
+      '96',
+      '--json',
+    ]);
+    expect(fits.exitCode).toBe(0);
+    expect(JSON.parse(fits.stdout).steps[0].outputTokPerS).toBeGreaterThan(0);
+  });
+
   it('rejects bad rates with exit 2, naming the flag', async () => {
     const bad = await runCli(['whatif', '--profile', 'demo', '--rates', '1,-2']);
     expect(bad.exitCode).toBe(2);

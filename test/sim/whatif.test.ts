@@ -45,6 +45,15 @@ describe('offline replay of the benchmark protocol', () => {
     expect(a.completed).toBe(80);
     expect(a.outputTokens).toBe(80 * 64);
   });
+
+  it('refuses a request that does not fit the context instead of replaying it forever', () => {
+    const profile = resolveProfile('demo');
+    const bench = (inputTokens: number) => () =>
+      simulateBench(profile, { rateRps: 1, prompts: 2, inputTokens, outputTokens: 64 });
+    // demo serves 4,096 tokens; a prompt larger than its KV cache used to loop unscheduled.
+    expect(bench(1_000_000)).toThrow(/exceed the context length of profile 'demo' \(4096 tokens\)/);
+    expect(bench(4096 - 64)().completed).toBe(2);
+  });
 });
 
 describe('whatif cost curve', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { finiteOrNull } from '../../cost/costModel.ts';
-import { resolveProfile } from '../../sim/profiles.ts';
+import { resolveProfile, type SimProfile } from '../../sim/profiles.ts';
 import { predictCostCurve, type WhatIfResult } from '../../sim/whatif.ts';
 import { usageError } from '../../util/errors.ts';
 import {
@@ -95,6 +95,7 @@ export function register(program: Command): void {
           `profile '${profile.name}' has no catalogue price: pass --gpu-price <usd>`,
         );
       }
+      checkContextLength(profile, options.inputTokens, options.outputTokens);
       const result = predictCostCurve({
         profile,
         ratesRps: options.rates,
@@ -113,6 +114,23 @@ export function register(program: Command): void {
     'vllm-cost-meter whatif --profile 2xh100-mixtral-8x7b-fp8 --rates 5,10,20 --slo-ttft-p99-ms 300 --slo-tpot-p99-ms 50',
     'vllm-cost-meter whatif --profile a100-qwen3-30b-a3b-fp8 --output-tokens 1024 --gpu-price 2.1 --json',
   ]);
+}
+
+/** Refuses what a vLLM server with this profile's --max-model-len would refuse (HTTP 400). */
+function checkContextLength(profile: SimProfile, inputTokens: number, outputTokens: number): void {
+  const limit = profile.scheduler.maxModelLen;
+  if (inputTokens >= limit) {
+    throw usageError(
+      `--input-tokens ${inputTokens} leaves no room for output in the context length of ` +
+        `profile '${profile.name}' (${limit} tokens); pass at most ${limit - 1}`,
+    );
+  }
+  if (inputTokens + outputTokens > limit) {
+    throw usageError(
+      `--output-tokens ${outputTokens} with --input-tokens ${inputTokens} exceeds the context ` +
+        `length of profile '${profile.name}' (${limit} tokens); pass at most ${limit - inputTokens}`,
+    );
+  }
 }
 
 function calibrationLine(r: WhatIfResult): string {
