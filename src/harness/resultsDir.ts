@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ioError, ioReason } from '../util/errors.ts';
+import { ensureFolder } from '../util/folders.ts';
 import { insideDir, sanitizeName, serverLogName, utcStamp } from './names.ts';
 
 /** Refuse to start with less than this free: requests.jsonl grows ~1 KB per request. */
@@ -63,11 +64,7 @@ export function createRunDir(
   now = new Date(),
   minFreeBytes = MIN_FREE_BYTES,
 ): RunPaths {
-  try {
-    mkdirSync(root, { recursive: true });
-  } catch (err) {
-    throw ioError(`cannot create the results root ${root}: ${ioReason(err)}`);
-  }
+  ensureFolder(root);
   checkWritable(root, minFreeBytes);
   const base = `${sanitizeName(scenarioName, 'scenario')}-${utcStamp(now)}`;
   for (let n = 1; n < 1000; n++) {

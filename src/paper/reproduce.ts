@@ -4,10 +4,11 @@
  * want numbers call computeHeadline directly.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from '../report/render.ts';
 import { ioError } from '../util/errors.ts';
+import { ensureFolder } from '../util/folders.ts';
 import { buildCurves } from './curves.ts';
 import type { PaperData } from './data.ts';
 import { paperFigures } from './figures/index.ts';
@@ -33,11 +34,7 @@ export async function writePaperOutputs(
   outDir: string,
   onFigure: (id: string, file: string) => void = () => {},
 ): Promise<PaperOutputs> {
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (err) {
-    throw ioError(`cannot create the output folder ${outDir}`, err);
-  }
+  ensureFolder(outDir);
   const curves = buildCurves(data.runs);
   const headline = computeHeadline(data, curves);
   const files: string[] = [];

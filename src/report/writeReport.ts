@@ -3,11 +3,12 @@
  * figures/<id>.svg and .png, report.html.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analysisToJson } from '../analysis/analyzeRun.ts';
 import type { RunAnalysis } from '../analysis/types.ts';
 import { ioError } from '../util/errors.ts';
+import { ensureFolder } from '../util/folders.ts';
 import { costTableCsv } from './costTable.ts';
 import { figureSpecs, renderFigures } from './figures.ts';
 import { buildHtmlReport } from './html.ts';
@@ -30,11 +31,8 @@ function write(path: string, data: string | Buffer): void {
 
 export async function writeReport(analysis: RunAnalysis, outDir: string): Promise<WrittenReport> {
   const figuresDir = join(outDir, 'figures');
-  try {
-    mkdirSync(figuresDir, { recursive: true });
-  } catch (err) {
-    throw ioError(`${figuresDir}: cannot create (${(err as Error).message})`, err);
-  }
+  ensureFolder(outDir);
+  ensureFolder(figuresDir);
 
   const paths: WrittenReport = {
     outDir,

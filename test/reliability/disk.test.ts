@@ -85,8 +85,8 @@ describe('a results directory that cannot be written', () => {
     await refused(
       join(file, 'results'),
       new RegExp(
-        '^vllm-cost-meter: cannot create the results root .*plain-file/results: ' +
-          'a part of the path is a file, not a folder \\(ENOTDIR\\)$',
+        '^vllm-cost-meter: cannot write in .*plain-file/results: ' +
+          'a part of the path is a file, not a folder \\(ENOTDIR\\); fix that or choose another --out$',
       ),
     );
   });

@@ -4,11 +4,12 @@
  * requests.jsonl. Steps are grouped into variants; equal λ within a variant become repeats.
  */
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { Pricing, RunManifest, StepRecord } from '../../harness/records.ts';
 import { inputError, ioError } from '../../util/errors.ts';
+import { ensureFolder } from '../../util/folders.ts';
 import { emptyLatencyStats } from '../../util/stats.ts';
 import { TOOL_VERSION } from '../../util/version.ts';
 import { importGuidellm, isGuidellmReport } from './guidellm.ts';
@@ -158,11 +159,7 @@ export function writeImported(files: string[], options: ImportOptions): ImportSu
       `${options.outDir}: already holds a run (manifest.json); choose another --out`,
     );
   }
-  try {
-    mkdirSync(options.outDir, { recursive: true });
-  } catch (err) {
-    throw ioError(`${options.outDir}: cannot create (${(err as Error).message})`, err);
-  }
+  ensureFolder(options.outDir);
 
   const byVariant = new Map<string, ImportedStep[]>();
   for (const s of imported) {
