@@ -231,7 +231,11 @@ function validateSelector(raw: string): string {
   const matcher = /^[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"$/;
   const parts = inner.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((p) => p.trim());
   if (inner === '' || parts.some((p) => !matcher.test(p))) {
-    throw usageError(`--selector must be label matchers such as job="vllm" (got '${raw}')`);
+    // The usual cause is a shell that ate the double quotes of an unquoted job="vllm".
+    throw usageError(
+      `--selector must be label matchers such as job="vllm" (got '${raw}'); ` +
+        `quote them for the shell: --selector 'job="vllm"'`,
+    );
   }
   return parts.join(',');
 }

@@ -42,6 +42,17 @@ describe('meter command', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it('gives a --selector example that survives being pasted into a shell', async () => {
+    const help = await runCli(['meter', '--help']);
+    const example = help.stdout.split('\n').find((line) => /^\s*\$ .*--selector /.test(line));
+    expect(example).toBeDefined();
+    // Let bash split the pasted line into words, exactly as it would when the user runs it.
+    const pasted = example!.replace(/^\s*\$\s*/, '');
+    const words = await execa('bash', ['-c', `printf '%s\\n' ${pasted}`]);
+    const args = String(words.stdout).split('\n');
+    expect(args[args.indexOf('--selector') + 1]).toBe('job="vllm"');
+  });
+
   it('prints one plain line per interval when stdout is not a terminal, then stops', async () => {
     const result = await runCli([
       'meter',

@@ -84,6 +84,8 @@ describe('meter settings', () => {
     expect(usage({ ...base, selector: 'job="x"' })).toMatch(/--prometheus mode only/);
     const fleet = { prometheus: 'http://p:9090', gpuPrice: 1 };
     expect(usage({ ...fleet, selector: 'job=x' })).toMatch(/--selector must be label matchers/);
+    // What an unquoted job="vllm" becomes after the shell: the message says how to quote it.
+    expect(usage({ ...fleet, selector: 'job=vllm' })).toContain(`--selector 'job="vllm"'`);
     expect(usage({ ...fleet, replicaLabel: 'a-b' })).toMatch(/--replica-label/);
   });
 

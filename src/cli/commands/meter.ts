@@ -59,7 +59,8 @@ export function register(program: Command): void {
     'vllm-cost-meter meter --url http://127.0.0.1:8000 --gpu h100 --gpus 1',
     'vllm-cost-meter meter --url http://10.0.0.5:8000 --gpu-price 2.49 --slo-ttft-p99-ms 300 --log cost.csv',
     'vllm-cost-meter meter --prometheus http://127.0.0.1:9090 --gpu-price 6.98',
-    'vllm-cost-meter meter --prometheus http://prom:9090 --gpu h100 --selector job="vllm" --plain',
+    // Single quotes keep the double quotes, which PromQL needs, away from the shell.
+    `vllm-cost-meter meter --prometheus http://prom:9090 --gpu h100 --selector 'job="vllm"' --plain`,
   ]);
 }
 
