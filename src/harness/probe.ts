@@ -4,7 +4,7 @@
  */
 
 import { request } from 'undici';
-import { describeError, inputError } from '../util/errors.ts';
+import { CostMeterError, describeError, inputError } from '../util/errors.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -65,7 +65,11 @@ export async function discoverModel(
   apiKey: string | null,
   where: string,
 ): Promise<string> {
-  const models = await listModels(baseUrl, apiKey);
+  return onlyModel(await listModels(baseUrl, apiKey), baseUrl, where);
+}
+
+/** The one listed model, or an error saying what to set. */
+function onlyModel(models: string[], baseUrl: string, where: string): string {
   const url = new URL('/v1/models', baseUrl).toString();
   if (models.length === 1) return models[0] as string;
   if (models.length === 0) {
@@ -75,6 +79,60 @@ export async function discoverModel(
     `${where} model: not set, and ${url} lists ${models.length} (${models.join(', ')}); ` +
       "add 'model: <name>'",
   );
+}
+
+/**
+ * The check before a variant's sweep: GET /v1/models must answer, and the scenario's model must
+ * be among the served ids (vLLM lists each `--served-model-name` and LoRA adapter), so a typo
+ * in the URL or the model costs one line (exit 2), not a sweep of failed requests. Returns the
+ * model to ask for: `model` when given, else the one the server lists.
+ */
+export async function preflight(
+  baseUrl: string,
+  apiKey: string | null,
+  model: string | null,
+  where: string,
+): Promise<string> {
+  const url = new URL('/v1/models', baseUrl).toString();
+  let answer: HttpAnswer;
+  try {
+    answer = await httpGet(url, 10_000, authHeaders(apiKey));
+  } catch (err) {
+    throw new CostMeterError('E_NETWORK', `cannot reach ${baseUrl}: ${transportReason(err)}`);
+  }
+  if (answer.status === 401 || answer.status === 403) {
+    throw inputError(`${url} answered HTTP ${answer.status}: check the API key of ${where}`);
+  }
+  if (answer.status !== 200) {
+    if (model === null) {
+      throw inputError(`cannot list models at ${url}: HTTP ${answer.status}; set 'model:' instead`);
+    }
+    // A server without the listing (not vLLM) cannot be checked; its requests will tell.
+    return model;
+  }
+  const served = servedIds(answer.body);
+  if (served === null) {
+    throw inputError(`${url} did not answer JSON; is this an OpenAI-compatible server?`);
+  }
+  if (model === null) return onlyModel(served, baseUrl, where);
+  if (served.includes(model)) return model;
+  const listed = served.length > 0 ? `it serves ${served.join(', ')}` : 'it lists no model';
+  throw inputError(
+    `model '${model}' is not served at ${baseUrl}: ${listed}; fix 'model:' in ${where}`,
+  );
+}
+
+/** The ids of a /v1/models body, or null when it is not that JSON. */
+function servedIds(body: string): string[] | null {
+  try {
+    const data = (JSON.parse(body) as { data?: unknown }).data;
+    if (!Array.isArray(data)) return null;
+    return data
+      .map((m: { id?: unknown }) => m?.id)
+      .filter((id): id is string => typeof id === 'string');
+  } catch {
+    return null;
+  }
 }
 
 /** The server's version from GET /version (vLLM: {"version": "0.x"}), or null. */

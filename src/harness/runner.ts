@@ -16,7 +16,7 @@ import { nextAutoRate, observeRate } from './autoSweep.ts';
 import type { RunEventSink, StepLabel } from './events.ts';
 import { newManifest } from './manifest.ts';
 import { fixedSteps, type StepKey, stepKeyId, totalSteps } from './plan.ts';
-import { discoverModel, serverVersion, unreachable } from './probe.ts';
+import { preflight, serverVersion, unreachable } from './probe.ts';
 import type { RunManifest, StepRecord } from './records.ts';
 import { checkWritable, createRunDir, type RunPaths } from './resultsDir.ts';
 import { prepareResume } from './resume.ts';
@@ -80,8 +80,7 @@ class Run {
     const resolved = this.o.resolved;
     const v = resolved.variants[index] as ResolvedVariant;
     const fixed = fixedSteps(resolved, v.name);
-    if (fixed?.every((k) => this.done.has(stepKeyId(k)))) return;
-    if (!fixed && this.manifest.autoSweep?.[v.name]?.stopReason) return;
+    if (variantDone(resolved, this.manifest, this.done, v)) return;
 
     this.emit({ type: 'variant-start', variant: v.name, index, count: resolved.variants.length });
     let server: StartedServer | null = null;
@@ -101,7 +100,7 @@ class Run {
       }
       const apiKey = this.keys.get(v.name) ?? null;
       const where = resolved.scenarioPath ?? resolved.name;
-      const model = v.model ?? (await discoverModel(baseUrl, apiKey, where));
+      const model = await preflight(baseUrl, apiKey, v.model, where);
       const answered = await serverVersion(baseUrl, apiKey);
       const version = answered === null ? null : redactText(answered, this.out.secrets);
       const info = this.manifest.variants[index];
@@ -252,6 +251,36 @@ class Run {
   }
 }
 
+/** True when a resumed run has nothing left to measure for this variant. */
+function variantDone(
+  resolved: ResolvedScenario,
+  manifest: RunManifest,
+  done: ReadonlySet<string>,
+  v: ResolvedVariant,
+): boolean {
+  const fixed = fixedSteps(resolved, v.name);
+  if (fixed) return fixed.every((k) => done.has(stepKeyId(k)));
+  return Boolean(manifest.autoSweep?.[v.name]?.stopReason);
+}
+
+/**
+ * Every `target` the run will measure must answer and serve its model before a results
+ * directory exists or a request is sent (servers the run starts are checked once ready).
+ */
+async function preflightTargets(
+  resolved: ResolvedScenario,
+  keys: Map<string, string | null>,
+  manifest: RunManifest | null,
+  finished: readonly StepRecord[],
+): Promise<void> {
+  const done = new Set(finished.map(stepKeyId));
+  const where = resolved.scenarioPath ?? resolved.name;
+  for (const v of resolved.variants) {
+    if (!v.target || (manifest && variantDone(resolved, manifest, done, v))) continue;
+    await preflight(v.target, keys.get(v.name) ?? null, v.model, where);
+  }
+}
+
 async function arrivalOf(resolved: ResolvedScenario): Promise<ArrivalProcess> {
   const a = resolved.workload.arrival;
   return a.kind === 'trace' ? readTrace(a.file) : a;
@@ -272,12 +301,14 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     ({ paths, manifest, finished } = state);
     droppedSteps = state.droppedSteps;
     checkWritable(paths.dir, o.minFreeBytes);
+    await preflightTargets(resolved, keys, manifest, finished);
     manifest.resumes = [
       ...(manifest.resumes ?? []),
       { at: new Date().toISOString(), droppedSteps, droppedRequests: state.droppedRequests },
     ];
     Object.assign(manifest, { status: 'running', endedAt: null, error: null });
   } else {
+    await preflightTargets(resolved, keys, null, finished);
     paths = createRunDir(o.outRoot, resolved.name, new Date(), o.minFreeBytes);
     manifest = newManifest(resolved, new Date());
   }

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimServer, startSimServer } from '../../src/sim/server.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'vcm-runcli-'));
@@ -82,28 +83,76 @@ describe('run command', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`${work} has no manifest.json`);
   });
+});
 
-  it('a target that does not answer fails the run with the results path and a resume hint', async () => {
-    const file = join(work, 'down.yaml');
-    writeFileSync(
-      file,
-      [
-        'name: down',
-        'target: http://127.0.0.1:9',
-        'workload:',
-        '  promptTokens: {kind: fixed, value: 8}',
-        '  outputTokens: {kind: fixed, value: 8}',
-        'sweep: {kind: list, rates: [1]}',
-        'step: {warmupSeconds: 0, measureSeconds: 1}',
-        'pricing: {gpuHourlyUsd: 1}',
-        '',
-      ].join('\n'),
-    );
-    const r = await runCli(['run', file, '--out', join(work, 'results'), '--quiet']);
+/** A one-step scenario against `target`, with `model:` when given. */
+function targetScenario(name: string, target: string, model: string | null): string {
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      `target: ${target}`,
+      ...(model ? [`model: ${model}`] : []),
+      'workload:',
+      '  promptTokens: {kind: fixed, value: 8}',
+      '  outputTokens: {kind: fixed, value: 8}',
+      'sweep: {kind: list, rates: [4]}',
+      'step: {warmupSeconds: 0, measureSeconds: 1, drainTimeoutSeconds: 2}',
+      'pricing: {gpuHourlyUsd: 1}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+describe('run preflight: the target and its model, before anything is created', () => {
+  let sim: SimServer;
+  let failing: SimServer;
+  beforeAll(async () => {
+    sim = await startSimServer({ profile: 'demo', speedup: 20 });
+    failing = await startSimServer({
+      profile: 'demo',
+      speedup: 20,
+      faults: [{ kind: 'http-500', everyNth: 1 }],
+    });
+  });
+  afterAll(async () => {
+    await sim.close();
+    await failing.close();
+  });
+
+  it('an unreachable target: one line, exit 2, no results directory (B6)', async () => {
+    const out = join(work, 'down-results');
+    for (const model of [null, 'm']) {
+      const file = targetScenario('down', 'http://127.0.0.1:9', model);
+      const r = await runCli(['run', file, '--out', out, '--quiet']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toBe('vllm-cost-meter: cannot reach http://127.0.0.1:9: connection refused');
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('a model the server does not serve: one line naming both, exit 2 (B7)', async () => {
+    const out = join(work, 'wrong-results');
+    const file = targetScenario('wrong', sim.url, 'wrong-model');
+    const r = await runCli(['run', file, '--out', out, '--quiet']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(
-      /cannot list models at http:\/\/127\.0\.0\.1:9\/v1\/models: connection refused/,
+    expect(r.stderr).toBe(
+      `vllm-cost-meter: model 'wrong-model' is not served at ${sim.url}: ` +
+        `it serves ${sim.modelName}; fix 'model:' in ${file}`,
     );
-    expect(r.stderr).toMatch(/resume with: vllm-cost-meter run --resume .*down-\d{8}T\d{6}Z/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a run in which every step failed exits 1 (B7)', async () => {
+    const out = join(work, 'failing-results');
+    const file = targetScenario('failing', failing.url, failing.modelName);
+    const r = await runCli(['run', file, '--out', out, '--quiet']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/vllm-cost-meter: every step failed \(1 of 1\); first: all \d+ /);
+    // The results are still written and named.
+    expect(readdirSync(out)).toHaveLength(1);
+    expect(r.stdout).toContain(`results: ${join(out, readdirSync(out)[0] as string)}`);
   });
 });

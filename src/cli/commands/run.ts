@@ -97,7 +97,15 @@ export function finishRun(ctx: CliContext, result: RunResult, signal: string | n
   if (result.status === 'failed') {
     const why = result.error?.message ?? 'unknown error';
     const err = result.error ?? runError(why);
+    // A server the run started that failed its preflight (wrong model): nothing to resume.
+    if (result.steps.length === 0 && err.exitCode === 2) throw err;
     throw new CostMeterError(err.code, `${why} (finished steps are saved; ${resume})`);
+  }
+  const failed = result.steps.filter((s) => s.status === 'failed');
+  if (failed.length > 0 && failed.length === result.steps.length) {
+    // No step measured anything: a CI gate must not pass such a run.
+    const first = failed[0]?.statusReason ?? 'no request succeeded';
+    throw runError(`every step failed (${failed.length} of ${failed.length}); first: ${first}`);
   }
 }
 
