@@ -6,6 +6,7 @@ import { analyzeRun } from '../../src/analysis/analyzeRun.ts';
 import { classifyBenchError } from '../../src/analysis/import/vllmBench.ts';
 import { writeImported } from '../../src/analysis/import/writeImported.ts';
 import type { Pricing } from '../../src/harness/records.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vcm-import-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -165,6 +166,23 @@ describe('import: vllm bench serve', () => {
     expect(() => writeImported([noDuration], { outDir: outDir(), pricing: H100 })).toThrow(
       /nodur\.json: field 'duration' must be a number/,
     );
+  });
+
+  it('an empty file: exit 2 with one line naming it, and no folder left behind', async () => {
+    const empty = join(root, 'zero.json');
+    writeFileSync(empty, '');
+    const out = outDir();
+    const r = await runCli(['import', empty, '--gpu', 'h100', '--out', out]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(`vllm-cost-meter: ${empty}: empty file`);
+    expect(existsSync(out)).toBe(false);
+
+    // Blank lines only (as --append-result leaves after a failed run) are just as empty.
+    writeFileSync(empty, '\n \n');
+    expect(() => writeImported([empty], { outDir: out, pricing: H100 })).toThrow(
+      `${empty}: empty file`,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it('classifies vLLM error texts', () => {

@@ -24,6 +24,7 @@ export function readImportFile(file: string): ImportedStep[] {
   } catch {
     throw inputError(`${file}: cannot read the file`);
   }
+  if (text.trim() === '') throw inputError(`${file}: empty file`);
   let values: unknown[];
   try {
     values = [JSON.parse(text)];
