@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { type FaultSpec, parseFaultSpec } from '../../sim/faults.ts';
 import { listProfiles, resolveProfile } from '../../sim/profiles.ts';
 import { startSimServer } from '../../sim/server.ts';
-import { describeError } from '../../util/errors.ts';
+import { type CostMeterError, describeError, usageError } from '../../util/errors.ts';
 import { contextFrom, port, positiveInteger, positiveNumber, withExamples } from '../context.ts';
 
 interface SimOptions {
@@ -29,6 +29,24 @@ const collectFault = (raw: string, previous: FaultSpec[]): FaultSpec[] => {
     throw new InvalidArgumentError(describeError(err));
   }
 };
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  EACCES: 'permission denied',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'unknown host',
+};
+
+/** A failed listen is a usage problem the user fixes with --port or --host: one line, exit 2. */
+function listenError(host: string, port: number, err: unknown): CostMeterError {
+  const code = (err as { code?: unknown }).code;
+  const why =
+    typeof code === 'string' && LISTEN_REASONS[code]
+      ? `${LISTEN_REASONS[code]}, ${code}`
+      : describeError(err);
+  return usageError(`cannot listen on ${host}:${port} (${why}); pass another --port or --host`);
+}
 
 export function register(program: Command): void {
   const command = program
@@ -116,6 +134,8 @@ export function register(program: Command): void {
         servedModelName: options.servedModelName,
         faults: options.fault,
         seed: options.seed,
+      }).catch((err: unknown) => {
+        throw listenError(options.host, options.port, err);
       });
       ctx.log.info('simulator ready', {
         profile: profile.name,
