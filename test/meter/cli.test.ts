@@ -53,6 +53,19 @@ describe('meter command', () => {
     expect(args[args.indexOf('--selector') + 1]).toBe('job="vllm"');
   });
 
+  it('exits 1 with one line when a timed run never got a sample', async () => {
+    // Port 1 refuses connections: every scrape fails, so the run measured nothing.
+    const url = 'http://127.0.0.1:1';
+    const args = ['meter', '--url', url, '--gpu', 'h100', '--no-listen', '--interval', '200ms'];
+    const result = await runCli([...args, '--duration', '1s']);
+    expect(result.exitCode).toBe(1);
+    const errors = result.stderr.split('\n').filter((line) => line.includes('no sample'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`no sample from ${url} succeeded in 1s`);
+    expect(errors[0]).toMatch(/refused/i);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('prints one plain line per interval when stdout is not a terminal, then stops', async () => {
     const result = await runCli([
       'meter',

@@ -9,7 +9,7 @@ import { FleetMeter } from '../../meter/fleet/fleetMeter.ts';
 import { plainLine } from '../../meter/format.ts';
 import { type LogSink, openLogSink } from '../../meter/logSink.ts';
 import type { MeterReading } from '../../meter/types.ts';
-import { describeError } from '../../util/errors.ts';
+import { describeError, runError } from '../../util/errors.ts';
 import {
   type CliContext,
   contextFrom,
@@ -98,7 +98,9 @@ async function runMeter(raw: RawMeterOptions, ctx: CliContext): Promise<void> {
   });
 
   let sinkBroken = false;
+  let answered = 0;
   meter.on('reading', (reading: MeterReading) => {
+    if (reading.status !== 'gap') answered += 1;
     exporter.update(reading);
     if (sink && !sinkBroken) {
       try {
@@ -150,5 +152,15 @@ async function runMeter(raw: RawMeterOptions, ctx: CliContext): Promise<void> {
   sink?.close();
   await endpoint?.close();
   ctx.log.info('stopped', { reason: why, log: config.log?.path });
+
+  // A timed run that never reached the source measured nothing; scripts must not read it as
+  // success. Ctrl-C stays exit 0: the user chose to stop, whatever was seen.
+  if (why === 'duration' && answered === 0) {
+    const last = meter.latest?.lastError;
+    throw runError(
+      `no sample from ${config.url} succeeded in ${raw.duration}: ` +
+        (last ?? 'check the address and that the server is up'),
+    );
+  }
   process.exitCode = 0;
 }
