@@ -101,13 +101,22 @@ function fieldsOf(file: string, record: CsvRecord) {
     }
     return value;
   };
+  // Throughputs and GPU counts divide costs: a zero or negative one would make infinite or
+  // negative axes downstream (the chart code then tries to allocate an absurd array).
+  const positive = (column: string): number => {
+    const value = num(column);
+    if (value <= 0) {
+      throw inputError(`${file}:${record.line}: column '${column}' is ${value}, must be > 0`);
+    }
+    return value;
+  };
   const optionalNum = (column: string): number | null => (raw(column) === '' ? null : num(column));
   const text = (column: string): string => {
     const value = raw(column);
     if (value === '') throw inputError(`${file}:${record.line}: column '${column}' is empty`);
     return value;
   };
-  return { num, optionalNum, text };
+  return { num, positive, optionalNum, text };
 }
 
 /** "12.9B" → 12.9 (billions of active parameters). */
@@ -118,7 +127,7 @@ function billions(file: string, line: number, text: string): number {
 }
 
 function runFrom(file: string, record: CsvRecord, hasHardware: boolean): PaperRun {
-  const { num, optionalNum, text } = fieldsOf(file, record);
+  const { num, positive, optionalNum, text } = fieldsOf(file, record);
   return {
     file,
     line: record.line,
@@ -129,10 +138,10 @@ function runFrom(file: string, record: CsvRecord, hasHardware: boolean): PaperRu
     activeParamsB: billions(file, record.line, text('active_params')),
     precision: text('precision'),
     hardware: hasHardware ? text('hardware') : null,
-    gpus: num('gpus'),
-    rateRps: num('rps'),
-    completedRps: num('request_throughput'),
-    outputTokPerS: num('tps_output'),
+    gpus: positive('gpus'),
+    rateRps: positive('rps'),
+    completedRps: positive('request_throughput'),
+    outputTokPerS: positive('tps_output'),
     ttftMeanMs: num('ttft_mean_ms'),
     ttftP50Ms: num('ttft_p50_ms'),
     ttftP90Ms: num('ttft_p90_ms'),
