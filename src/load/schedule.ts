@@ -11,7 +11,7 @@ import { exponential, gamma, lognormal, normal, type Rng, substream } from './rn
 import type { LengthDist, Plan, PlannedRequest, PlanOptions } from './types.ts';
 
 /** Refuse plans that would not fit in memory comfortably (≈ 100 bytes per request). */
-const MAX_PLANNED_REQUESTS = 5_000_000;
+export const MAX_PLANNED_REQUESTS = 5_000_000;
 
 /**
  * Builds the step's plan. Warm-up covers offsets in [0, warmupSeconds); the measured phase is

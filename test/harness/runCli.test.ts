@@ -72,6 +72,34 @@ describe('run command', () => {
     );
   });
 
+  it('--dry-run refuses a step larger than the plan limit, as run would (B12)', async () => {
+    const file = join(work, 'huge.yaml');
+    const lines = (rate: string) =>
+      [
+        'name: huge',
+        'target: http://127.0.0.1:9',
+        'workload:',
+        '  promptTokens: {kind: fixed, value: 8}',
+        '  outputTokens: {kind: fixed, value: 8}',
+        `sweep: {kind: list, rates: [1, ${rate}]}`,
+        'step: {warmupSeconds: 5, measureSeconds: 60}',
+        'pricing: {gpuHourlyUsd: 1}',
+        '',
+      ].join('\n');
+    writeFileSync(file, lines('1e12'));
+    const r = await runCli(['run', file, '--dry-run']);
+    expect(r.exitCode).toBe(2);
+    // (5 s warm-up + 60 s measured) × 10¹² req/s = 6.5 × 10¹³ planned requests.
+    expect(r.stderr).toBe(
+      `vllm-cost-meter: ${file}:6:32 sweep.rates[1]: at 1000000000000 req/s one step plans ` +
+        'about 65000000000000 requests, more than 5000000; lower the rate or shorten ' +
+        'step.warmupSeconds/measureSeconds',
+    );
+    // 65 s × 76,923 req/s = 4,999,995 requests: just inside the limit.
+    writeFileSync(file, lines('76923'));
+    expect((await runCli(['run', file, '--dry-run'])).exitCode).toBe(0);
+  });
+
   it('needs a scenario or --resume', async () => {
     const r = await runCli(['run']);
     expect(r.exitCode).toBe(2);

@@ -9,7 +9,13 @@ import { findGpu } from '../../cost/gpuCatalog.ts';
 import type { Api, LengthDist, RequestShape } from '../../load/types.ts';
 import type { Pricing, SloSpec } from '../records.ts';
 import { keyOfPath, type LoadedScenario } from './load.ts';
-import type { PricingSpec, Scenario, SloInput, SweepSpec } from './schema.ts';
+import {
+  DEFAULT_MEASURE_SECONDS,
+  type PricingSpec,
+  type Scenario,
+  type SloInput,
+  type SweepSpec,
+} from './schema.ts';
 
 export interface ResolvedServer {
   command: string[];
@@ -78,9 +84,6 @@ export interface ResolvedScenario {
   slo: SloSpec | null;
   variants: ResolvedVariant[];
 }
-
-/** Measure window used when a scenario gives neither measureSeconds nor measureRequests. */
-export const DEFAULT_MEASURE_SECONDS = 60;
 
 export function resolvePricing(p: PricingSpec): Pricing {
   const gpu = p.gpu === undefined ? undefined : findGpu(p.gpu);

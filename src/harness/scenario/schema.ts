@@ -5,6 +5,10 @@
  */
 
 import * as z from 'zod';
+import { MAX_PLANNED_REQUESTS } from '../../load/schedule.ts';
+
+/** Measure window used when a scenario gives neither measureSeconds nor measureRequests. */
+export const DEFAULT_MEASURE_SECONDS = 60;
 
 /** Names that end up in paths and file names: a letter or digit first, no separators. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -341,6 +345,8 @@ export const scenarioSchema = z
         });
       }
     });
+    const tooBig = oversizedStep(s);
+    if (tooBig) ctx.addIssue({ code: 'custom', ...tooBig });
     if (variants.length === 0 && s.target === undefined && s.server === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -349,6 +355,41 @@ export const scenarioSchema = z
       });
     }
   });
+
+/**
+ * The highest rate's step must fit the driver's plan limit; checked here so `--dry-run` refuses
+ * what `run` would refuse only after starting the server. The count is the mean number of
+ * arrivals (warm-up and measured); a trace has no rate and is checked when it is read.
+ */
+function oversizedStep(s: {
+  workload: { arrival: { kind: string } };
+  sweep: z.output<typeof sweepSchema>;
+  step: z.output<typeof stepSchema>;
+}): { path: PathSegment[]; message: string } | null {
+  if (s.workload.arrival.kind === 'trace') return null;
+  const sw = s.sweep;
+  let rateRps: number;
+  let path: PathSegment[];
+  if (sw.kind === 'list') {
+    rateRps = Math.max(...sw.rates);
+    path = ['sweep', 'rates', sw.rates.indexOf(rateRps)];
+  } else {
+    rateRps = sw.kind === 'auto' ? sw.max : sw.stop;
+    path = ['sweep', sw.kind === 'auto' ? 'max' : 'stop'];
+  }
+  const st = s.step;
+  const measured = st.measureRequests ?? rateRps * (st.measureSeconds ?? DEFAULT_MEASURE_SECONDS);
+  const requests = rateRps * st.warmupSeconds + measured;
+  if (requests <= MAX_PLANNED_REQUESTS) return null;
+  return {
+    path,
+    message:
+      `at ${rateRps} req/s one step plans about ${Math.round(requests)} requests, more than ` +
+      `${MAX_PLANNED_REQUESTS}; lower the rate or shorten step.warmupSeconds/measureSeconds`,
+  };
+}
+
+type PathSegment = string | number;
 
 /** A scenario as written, after defaults. */
 export type Scenario = z.output<typeof scenarioSchema>;
