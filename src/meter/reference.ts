@@ -7,6 +7,7 @@
 
 import { usdPerMillion } from '../cost/costModel.ts';
 import {
+  type CurveCandidate,
   type CurveQuery,
   matchReferenceCurve,
   type ReferenceCatalog,
@@ -52,10 +53,27 @@ export function lookupReference(
     if (match.kind === 'match') {
       return { reference: referenceInfo(match.curve, nodeHourlyUsd), why: match.why };
     }
-    return { reference: null, why: match.why };
+    return { reference: null, why: [...match.why, ...precisionHint(query, match.candidates)] };
   } catch (err) {
     return { reference: null, why: [`reference catalog unavailable: ${describeError(err)}`] };
   }
+}
+
+/**
+ * vLLM reports its weights' precision nowhere the meter reads (not /v1/models, /version nor
+ * /metrics: cache_config_info carries only the KV cache dtype), and an online `--quantization
+ * fp8` leaves the model name as it was. Only an FP8 checkpoint name shows it, which the matcher
+ * already reads; otherwise the user has to say, so the note names the flag.
+ */
+function precisionHint(query: CurveQuery, candidates: CurveCandidate[]): string[] {
+  if (query.precision) return [];
+  const fitting = candidates.filter((c) => c.differs.length === 0);
+  const precisions = [...new Set(fitting.map((c) => c.curve.precision))].sort();
+  if (precisions.length < 2) return [];
+  return [
+    `the server does not report its precision and the paper measured this setup in ` +
+      `${precisions.join(' and ')}: pass --quantization ${precisions.join(' or ')}`,
+  ];
 }
 
 /** One line saying why nothing matched (the matcher's last unindented reason). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveMeterConfig } from '../../src/meter/config.ts';
+import { renderDashboard } from '../../src/meter/dashboard.ts';
 import { DirectMeter } from '../../src/meter/directMeter.ts';
 import { plainLine } from '../../src/meter/format.ts';
 import type { MeterReading } from '../../src/meter/types.ts';
@@ -225,6 +226,21 @@ describe('direct meter against a loopback server', () => {
     const meter = meterFor(server.url, { t: T0 }, { gpu: 'h100', gpuPrice: undefined });
     const reading = await meter.sampleOnce();
     expect(reading.scopes[0]!.reference).toBeNull();
-    expect(reading.scopes[0]!.referenceNote).toMatch(/curves fit; they differ in precision/);
+    // The paper measured Llama-3.1-8B on 1×H100 in float16 (C1) and fp8; vLLM reports neither.
+    expect(reading.scopes[0]!.referenceNote).toBe(
+      'the server does not report its precision and the paper measured this setup in float16 ' +
+        'and fp8: pass --quantization float16 or fp8',
+    );
+    expect(renderDashboard(reading, { rows: 40 })).toContain('pass --quantization float16 or fp8');
+  });
+
+  it('reads the precision from an FP8 checkpoint served under its own name', async () => {
+    const server = await startFakeVllm(freshState('RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8'));
+    servers.push(server);
+    const meter = meterFor(server.url, { t: T0 }, { gpu: 'h100', gpuPrice: undefined });
+    const reading = await meter.sampleOnce();
+    // Paper config C2 is vLLM, Llama-3.1-8B FP8, 1×H100: no --quantization needed.
+    expect(reading.scopes[0]!.reference?.protocol).toContain('paper C2');
+    expect(reading.scopes[0]!.referenceNote).toBeNull();
   });
 });
