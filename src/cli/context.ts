@@ -28,8 +28,42 @@ export function contextFrom(command: Command): CliContext {
       json: Boolean(globals.logJson),
       secrets: secretsFromEnv(),
     }),
-    stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    stdout: (text) => {
+      guardStdout();
+      if (!stdoutClosed) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
   };
+}
+
+let stdoutClosed = false;
+let stdoutGuarded = false;
+const stdoutClosedListeners = new Set<() => void>();
+
+/**
+ * A reader that went away (`meter … | head -1`) is not a failure: the next write gets EPIPE,
+ * which Node raises as an unhandled 'error' with a stack trace. Writes after that are dropped
+ * and listeners (the meter) stop quietly after flushing their own files.
+ */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (stdoutClosed) return;
+    stdoutClosed = true;
+    for (const listener of stdoutClosedListeners) listener();
+  });
+}
+
+/** Calls `listener` once stdout's reader has gone away; returns the function that unsubscribes. */
+export function onStdoutClosed(listener: () => void): () => void {
+  guardStdout();
+  if (stdoutClosed) {
+    listener();
+    return () => {};
+  }
+  stdoutClosedListeners.add(listener);
+  return () => stdoutClosedListeners.delete(listener);
 }
 
 /** Values of environment variables that look like credentials, so the logger can redact them. */

@@ -13,6 +13,7 @@ import { describeError, runError } from '../../util/errors.ts';
 import {
   type CliContext,
   contextFrom,
+  onStdoutClosed,
   positiveInteger,
   positiveNumber,
   withExamples,
@@ -134,8 +135,11 @@ async function runMeter(raw: RawMeterOptions, ctx: CliContext): Promise<void> {
 
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   let timer: NodeJS.Timeout | undefined;
+  let offStdoutClosed = () => {};
   const stopped = new Promise<string>((resolve) => {
     onSignal = (signal) => resolve(signal);
+    // `meter … | head -1`: the reader has what it wanted; stop as for Ctrl-C, log flushed.
+    offStdoutClosed = onStdoutClosed(() => resolve('stdout closed'));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     if (config.durationMs !== null)
@@ -144,6 +148,7 @@ async function runMeter(raw: RawMeterOptions, ctx: CliContext): Promise<void> {
   meter.start();
   const why = await stopped;
   clearTimeout(timer);
+  offStdoutClosed();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
