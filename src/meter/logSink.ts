@@ -15,7 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import { ioError, ioReason } from '../util/errors.ts';
+import { inputError, ioError, ioReason } from '../util/errors.ts';
 import { readingToJson } from './endpoint.ts';
 import type { MeterReading, ScopeReading, WindowReading } from './types.ts';
 
@@ -107,7 +107,8 @@ export function openLogSink(path: string, format: 'csv' | 'jsonl'): LogSink {
   try {
     fd = openSync(path, 'a+');
   } catch (err) {
-    throw ioError(`cannot open log file ${path} for appending; check the folder exists`, err);
+    // The user chose the path: a wrong one is bad input (exit 2), said once, without Node's text.
+    throw inputError(`cannot open --log ${path}: ${ioReason(err)}; give another --log`);
   }
   const header = stringify([CSV_HEADER]);
   if (format === 'csv') {

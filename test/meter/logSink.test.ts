@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CSV_HEADER, openLogSink } from '../../src/meter/logSink.ts';
 import { emptyFigures, priceWindow } from '../../src/meter/reading.ts';
 import type { MeterReading } from '../../src/meter/types.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meter-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,6 +121,24 @@ describe('--log', () => {
   });
 
   it('names the file when it cannot be opened', () => {
-    expect(() => openLogSink(join(dir, 'missing', 'x.csv'), 'csv')).toThrow(/missing\/x\.csv/);
+    const file = join(dir, 'missing', 'x.csv');
+    expect(() => openLogSink(file, 'csv')).toThrow(
+      `cannot open --log ${file}: the folder does not exist (ENOENT); give another --log`,
+    );
+  });
+
+  it('the executable: one line, exit 2, before any request', async () => {
+    const file = join(dir, 'missing', 'x.csv');
+    const r = await runCli(
+      ['meter', '--url', 'http://127.0.0.1:1', '--gpu', 'h100', '--no-listen'].concat([
+        '--log',
+        file,
+      ]),
+    );
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `vllm-cost-meter: cannot open --log ${file}: the folder does not exist (ENOENT); ` +
+        'give another --log',
+    );
   });
 });
