@@ -11,6 +11,7 @@ import { readTrace } from '../load/trace.ts';
 import type { ArrivalProcess } from '../load/types.ts';
 import { closeScrapeAgent } from '../telemetry/scrape.ts';
 import { CostMeterError, describeError, ioError, runError } from '../util/errors.ts';
+import { ensureFolder } from '../util/folders.ts';
 import { readApiKeys, redactJson, redactText } from './apiKeys.ts';
 import { nextAutoRate, observeRate } from './autoSweep.ts';
 import type { RunEventSink, StepLabel } from './events.ts';
@@ -308,6 +309,9 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     ];
     Object.assign(manifest, { status: 'running', endedAt: null, error: null });
   } else {
+    // A bad --out is the user's first mistake to hear about, before any request is sent.
+    ensureFolder(o.outRoot);
+    checkWritable(o.outRoot, o.minFreeBytes);
     await preflightTargets(resolved, keys, null, finished);
     paths = createRunDir(o.outRoot, resolved.name, new Date(), o.minFreeBytes);
     manifest = newManifest(resolved, new Date());

@@ -157,7 +157,8 @@ describe('run preflight: the target and its model, before anything is created', 
       const r = await runCli(['run', file, '--out', out, '--quiet']);
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toBe('vllm-cost-meter: cannot reach http://127.0.0.1:9: connection refused');
-      expect(existsSync(out)).toBe(false);
+      // The --out root is checked (and made) first; no run directory goes in it.
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     }
   });
 
@@ -170,7 +171,7 @@ describe('run preflight: the target and its model, before anything is created', 
       `vllm-cost-meter: model 'wrong-model' is not served at ${sim.url}: ` +
         `it serves ${sim.modelName}; fix 'model:' in ${file}`,
     );
-    expect(existsSync(out)).toBe(false);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
   it('a run in which every step failed exits 1 (B7)', async () => {
