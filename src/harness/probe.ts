@@ -39,35 +39,6 @@ export function transportReason(err: unknown): string {
 export const authHeaders = (apiKey: string | null): Record<string, string> =>
   apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 
-/** The ids listed by GET /v1/models. */
-export async function listModels(baseUrl: string, apiKey: string | null): Promise<string[]> {
-  const url = new URL('/v1/models', baseUrl).toString();
-  let answer: HttpAnswer;
-  try {
-    answer = await httpGet(url, 10_000, authHeaders(apiKey));
-  } catch (err) {
-    throw inputError(`cannot list models at ${url}: ${transportReason(err)}`);
-  }
-  if (answer.status !== 200) {
-    throw inputError(`cannot list models at ${url}: HTTP ${answer.status}; set 'model:' instead`);
-  }
-  try {
-    const data = (JSON.parse(answer.body) as { data?: Array<{ id?: unknown }> }).data ?? [];
-    return data.map((m) => m.id).filter((id): id is string => typeof id === 'string');
-  } catch {
-    throw inputError(`${url} did not answer JSON; is this an OpenAI-compatible server?`);
-  }
-}
-
-/** `model:` when given, else the one model the server lists; errors say what to set. */
-export async function discoverModel(
-  baseUrl: string,
-  apiKey: string | null,
-  where: string,
-): Promise<string> {
-  return onlyModel(await listModels(baseUrl, apiKey), baseUrl, where);
-}
-
 /** The one listed model, or an error saying what to set. */
 function onlyModel(models: string[], baseUrl: string, where: string): string {
   const url = new URL('/v1/models', baseUrl).toString();
@@ -114,6 +85,7 @@ export async function preflight(
   if (served === null) {
     throw inputError(`${url} did not answer JSON; is this an OpenAI-compatible server?`);
   }
+  // `model:` unset: the one model the server lists; errors say what to set.
   if (model === null) return onlyModel(served, baseUrl, where);
   if (served.includes(model)) return model;
   const listed = served.length > 0 ? `it serves ${served.join(', ')}` : 'it lists no model';

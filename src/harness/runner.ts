@@ -64,6 +64,8 @@ class Run {
     readonly keys: Map<string, string | null>,
     finished: StepRecord[],
     readonly total: number | null,
+    /** Models of the targets checked before the run began (preflightTargets). */
+    readonly checkedModels: ReadonlyMap<string, string>,
   ) {
     this.steps = [...finished];
     this.done = new Set(finished.map(stepKeyId));
@@ -101,7 +103,8 @@ class Run {
       }
       const apiKey = this.keys.get(v.name) ?? null;
       const where = resolved.scenarioPath ?? resolved.name;
-      const model = await preflight(baseUrl, apiKey, v.model, where);
+      const model =
+        this.checkedModels.get(v.name) ?? (await preflight(baseUrl, apiKey, v.model, where));
       const answered = await serverVersion(baseUrl, apiKey);
       const version = answered === null ? null : redactText(answered, this.out.secrets);
       const info = this.manifest.variants[index];
@@ -267,19 +270,22 @@ function variantDone(
 /**
  * Every `target` the run will measure must answer and serve its model before a results
  * directory exists or a request is sent (servers the run starts are checked once ready).
+ * Returns each checked variant's model, so its sweep does not ask again.
  */
 async function preflightTargets(
   resolved: ResolvedScenario,
   keys: Map<string, string | null>,
   manifest: RunManifest | null,
   finished: readonly StepRecord[],
-): Promise<void> {
+): Promise<Map<string, string>> {
   const done = new Set(finished.map(stepKeyId));
   const where = resolved.scenarioPath ?? resolved.name;
+  const models = new Map<string, string>();
   for (const v of resolved.variants) {
     if (!v.target || (manifest && variantDone(resolved, manifest, done, v))) continue;
-    await preflight(v.target, keys.get(v.name) ?? null, v.model, where);
+    models.set(v.name, await preflight(v.target, keys.get(v.name) ?? null, v.model, where));
   }
+  return models;
 }
 
 async function arrivalOf(resolved: ResolvedScenario): Promise<ArrivalProcess> {
@@ -297,12 +303,13 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   let manifest: RunManifest;
   let finished: StepRecord[] = [];
   let droppedSteps = 0;
+  let checkedModels: Map<string, string>;
   if (o.resumeDir) {
     const state = await prepareResume(o.resumeDir, resolved);
     ({ paths, manifest, finished } = state);
     droppedSteps = state.droppedSteps;
     checkWritable(paths.dir, o.minFreeBytes);
-    await preflightTargets(resolved, keys, manifest, finished);
+    checkedModels = await preflightTargets(resolved, keys, manifest, finished);
     manifest.resumes = [
       ...(manifest.resumes ?? []),
       { at: new Date().toISOString(), droppedSteps, droppedRequests: state.droppedRequests },
@@ -312,14 +319,14 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     // A bad --out is the user's first mistake to hear about, before any request is sent.
     ensureFolder(o.outRoot);
     checkWritable(o.outRoot, o.minFreeBytes);
-    await preflightTargets(resolved, keys, null, finished);
+    checkedModels = await preflightTargets(resolved, keys, null, finished);
     paths = createRunDir(o.outRoot, resolved.name, new Date(), o.minFreeBytes);
     manifest = newManifest(resolved, new Date());
   }
   const out = new RunOutput(paths, secrets);
   out.saveManifest(manifest);
 
-  const run = new Run(o, paths, manifest, out, keys, finished, totalSteps(resolved));
+  const run = new Run(o, paths, manifest, out, keys, finished, totalSteps(resolved), checkedModels);
   run.emit({
     type: 'run-start',
     dir: paths.dir,

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverModel } from '../../src/harness/probe.ts';
+import { preflight } from '../../src/harness/probe.ts';
 import { ScenarioError } from '../../src/harness/scenario/issues.ts';
 import { loadScenario, parseScenarioText } from '../../src/harness/scenario/load.ts';
 import { resolveScenario, sweepRates } from '../../src/harness/scenario/resolve.ts';
@@ -216,19 +216,19 @@ describe('model discovery when the scenario names none', () => {
 
   it('takes the only model listed', async () => {
     models = ['meta-llama/Llama-3.1-8B'];
-    expect(await discoverModel(base, null, FILE)).toBe('meta-llama/Llama-3.1-8B');
+    expect(await preflight(base, null, null, FILE)).toBe('meta-llama/Llama-3.1-8B');
   });
 
   it('says what to set when the server lists none', async () => {
     models = [];
-    await expect(discoverModel(base, null, FILE)).rejects.toThrow(
+    await expect(preflight(base, null, null, FILE)).rejects.toThrow(
       `${FILE} model: not set, and ${base}/v1/models lists no model; add 'model: <name>'`,
     );
   });
 
   it('says what to set when the server lists several', async () => {
     models = ['a', 'b'];
-    await expect(discoverModel(base, null, FILE)).rejects.toThrow(
+    await expect(preflight(base, null, null, FILE)).rejects.toThrow(
       `${FILE} model: not set, and ${base}/v1/models lists 2 (a, b); add 'model: <name>'`,
     );
   });
