@@ -15,6 +15,7 @@
  *   scripts/bench-driver [--rates 200,400,800,1000] [--duration 10] [--warmup 2]
  *                        [--tokens 256] [--arrival poisson|constant] [--step-ms 0] [--seed 1]
  *                        [--write burst|stepped]   (how the server writes; see zero-sse-server.ts)
+ * SERVER_NODE_FLAGS="…" passes Node flags to the zero-work server (e.g. heap sizes).
  * Profile: NODE_OPTIONS=--cpu-prof scripts/bench-driver --rates 1000
  */
 

@@ -31,8 +31,7 @@ function write(path: string, data: string | Buffer): void {
 
 export async function writeReport(analysis: RunAnalysis, outDir: string): Promise<WrittenReport> {
   const figuresDir = join(outDir, 'figures');
-  ensureFolder(outDir);
-  ensureFolder(figuresDir);
+  ensureFolder(figuresDir); // and outDir, its parent
 
   const paths: WrittenReport = {
     outDir,
